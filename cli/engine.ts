@@ -1,0 +1,287 @@
+/**
+ * The offline engine: runs the real program (`index.ts`) in-process under
+ * Pulumi's mocks with a stack's config, and records every resource the
+ * program registers (type, name, parent, inputs) and the stack outputs.
+ *
+ * It needs no Pulumi CLI, no cloud account and no network. Reads (stack
+ * references, registry and data lookups) are answered from what the caller
+ * supplies and are not listed as resources.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig, findProjectRoot } from "./stackFile";
+
+/** A value printed in place of a secret. */
+export const SECRET_MARK = "[secret]";
+
+/** Stack outputs as `pulumi stack output --json` prints them. */
+export type StackOutputs = Record<string, unknown>;
+
+/** One resource the program would create or update. */
+export interface PlannedResource {
+    /** The type token, e.g. `kubernetes:apps/v1:Deployment` or `slotshift:kubernetes:Slot`. */
+    readonly type: string;
+    /** The logical name. */
+    readonly name: string;
+    /** The logical name of the parent resource; null for resources directly under the stack. */
+    readonly parent: string | null;
+    /** True for resources a provider manages; false for components. */
+    readonly custom: boolean;
+    /** The inputs, secrets shown as `[secret]`. */
+    readonly inputs: Record<string, unknown>;
+}
+
+/** The result of one offline run. The JSON of `plan --json` is this, less nothing. */
+export interface PlanResult {
+    readonly stack: string;
+    readonly environment: string | null;
+    readonly ok: boolean;
+    readonly error: null | { readonly key: string | null; readonly message: string };
+    readonly resources: PlannedResource[];
+    readonly outputs: StackOutputs;
+}
+
+/** What to plan. */
+export interface PlanOptions {
+    /** The stack to plan; its `Pulumi.<stack>.yaml` supplies the config. */
+    readonly stack: string;
+    /** The project root (holding Pulumi.yaml); found from the working directory when absent. */
+    readonly root?: string;
+    /** Replaces the stack file's config entirely (tests); `secretKeys` then says which keys are secret. */
+    readonly config?: Readonly<Record<string, string>>;
+    /** Secret keys of `config`. */
+    readonly secretKeys?: readonly string[];
+    /** Plaintext for secure keys of the stack file, as the Pulumi CLI would decrypt them. */
+    readonly secrets?: Readonly<Record<string, string>>;
+    /** The outputs of the stack's last update (what `pulumi stack output --json` wrote); none on a first deploy. */
+    readonly previous?: StackOutputs;
+    /** Outputs of other stacks, by stack name, for stack references. */
+    readonly references?: Readonly<Record<string, StackOutputs>>;
+    /** Answers for provider function calls (registry lookups), by token; a function of the call's inputs. */
+    readonly invokes?: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>>;
+}
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Turns a deserialized property value into plain JSON: secrets as `[secret]`, resources as their URN. */
+export function plain(value: unknown): unknown {
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    if (Array.isArray(value)) {
+        return value.map(plain);
+    }
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
+        return SECRET_MARK;
+    }
+    if (obj[SECRET_SIG_KEY] === RESOURCE_SIG) {
+        return obj.urn;
+    }
+    if (pulumi.Resource.isInstance(value)) {
+        return "[resource]";
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+        if (v !== undefined) {
+            out[k] = plain(v);
+        }
+    }
+    return out;
+}
+
+/** Strips secret markers but keeps the values: what the program's mocks hand back as resource state. */
+function reveal(value: unknown): unknown {
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    if (Array.isArray(value)) {
+        return value.map(reveal);
+    }
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
+        return reveal(obj.value);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+        out[k] = reveal(v);
+    }
+    return out;
+}
+
+/** The name part of a URN. */
+function urnName(urn: string): string {
+    return urn.split("::").pop() ?? urn;
+}
+
+/**
+ * Outputs a provider computes, filled in so the program's `apply`s see
+ * realistic values. Everything else echoes the inputs.
+ */
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const state: Record<string, unknown> = { ...inputs };
+    if (type.startsWith("azure-native:")) {
+        state.name ??= name;
+        state.id ??= `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${name}/providers/${type}/${name}`;
+    }
+    if (type === "azure-native:resources:ResourceGroup") {
+        state.name = inputs.resourceGroupName ?? name;
+    }
+    if (type.startsWith("kubernetes:")) {
+        const metadata = { ...((inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
+        metadata.name ??= name;
+        state.metadata = metadata;
+    }
+    return state;
+}
+
+let running = false;
+
+/**
+ * Runs the program for one stack offline and returns what it would do.
+ * Runs are serialised: the Pulumi runtime holds global state.
+ */
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+    if (running) {
+        throw new Error("offline engine: one plan at a time (the Pulumi runtime is global state)");
+    }
+    running = true;
+    try {
+        return await runPlan(options);
+    } finally {
+        running = false;
+    }
+}
+
+async function runPlan(options: PlanOptions): Promise<PlanResult> {
+    const root = options.root ?? findProjectRoot();
+    const stackConfig = options.config
+        ? { project: "slotshift", config: { ...options.config }, secretKeys: [...(options.secretKeys ?? [])] }
+        : readStackConfig(root, options.stack, options.secrets);
+
+    const resources: PlannedResource[] = [];
+    const urnToName = new Map<string, string>();
+    let stackUrn: string | undefined;
+    let outputs: StackOutputs = {};
+
+    const mocks: pulumi.runtime.Mocks = {
+        newResource(args) {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const refName = String(args.inputs.name ?? args.name);
+                const stackName = refName.split("/").pop()!;
+                const refOutputs = stackName === options.stack ? options.previous : options.references?.[stackName];
+                return {
+                    id: refName,
+                    state: { name: refName, outputs: refOutputs ?? {}, secretOutputNames: [] },
+                };
+            }
+            const inputs = reveal(args.inputs) as Record<string, unknown>;
+            return { id: args.custom ? `${args.name}-id` : undefined, state: computedState(args.type, args.name, inputs) };
+        },
+        call(args) {
+            const answer = options.invokes?.[args.token];
+            if (!answer) {
+                throw new Error(`offline engine: no answer for the provider function ${args.token}`);
+            }
+            return answer(reveal(args.inputs) as Record<string, unknown>);
+        },
+    };
+
+    await pulumi.runtime.setMocks(mocks, stackConfig.project, options.stack, false);
+    // Record every registration with its parent: the mocks API does not pass the parent on.
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterRequest, cb: (err: unknown, res: RegisterResponse | undefined) => void): Promise<void>;
+        registerResourceOutputs(req: OutputsRequest, cb: (err: unknown, res: unknown) => void): void;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        // Recorded at request time, in program order. A parent's registration has always
+        // completed before its children ask, so its name is known here.
+        const type = req.getType();
+        if (type !== "pulumi:pulumi:Stack") {
+            const parentUrn = req.getParent();
+            resources.push({
+                type,
+                name: req.getName(),
+                parent: parentUrn && parentUrn !== stackUrn ? urnToName.get(parentUrn) ?? urnName(parentUrn) : null,
+                custom: req.getCustom(),
+                inputs: plain(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
+            });
+        }
+        return register(req, (err, res) => {
+            if (!err && res) {
+                urnToName.set(res.getUrn(), req.getName());
+                if (type === "pulumi:pulumi:Stack") {
+                    stackUrn = res.getUrn();
+                }
+            }
+            cb(err, res);
+        });
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, cb) => {
+        if (req.getUrn() === stackUrn) {
+            outputs = plain(pulumi.runtime.deserializeProperties(req.getOutputs())) as StackOutputs;
+        }
+        registerOutputs(req, cb);
+    };
+
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
+
+    const program = loadProgram(root);
+    let error: PlanResult["error"] = null;
+    const fail = (e: unknown) => {
+        const err = e as Error & { key?: unknown };
+        error ??= { key: typeof err?.key === "string" ? err.key : null, message: err?.message ?? String(e) };
+    };
+    // A program that throws rejects the stack's own promises too; Pulumi's host catches those
+    // as unhandled rejections, and so does this engine while the program runs.
+    process.on("unhandledRejection", fail);
+    try {
+        await pulumi.runtime.runInPulumiStack(program);
+    } catch (e) {
+        fail(e);
+    }
+    try {
+        await pulumi.runtime.disconnect();
+        await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+        process.off("unhandledRejection", fail);
+    }
+
+    let environment: string | null = null;
+    try {
+        const { environmentOf } = await import("../rollout/config");
+        environment = environmentOf(stackConfig.config, options.stack);
+    } catch {
+        environment = null;
+    }
+    return { stack: options.stack, environment, ok: error === null, error, resources, outputs: error ? {} : outputs };
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): unknown;
+}
+interface RegisterResponse {
+    getUrn(): string;
+}
+interface OutputsRequest {
+    getUrn(): string;
+    getOutputs(): unknown;
+}
+
+/** Loads the program's entrypoint: the function `index.ts` exports. */
+function loadProgram(root: string): () => Promise<Record<string, unknown>> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(path.join(root, "index.ts")) as unknown;
+    if (typeof program !== "function") {
+        throw new Error(`${path.join(root, "index.ts")} does not export the program function`);
+    }
+    return program as () => Promise<Record<string, unknown>>;
+}
