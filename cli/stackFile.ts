@@ -70,7 +70,7 @@ export function stackFilePath(root: string, stack: string): string {
 
 /** Parses YAML text to a plain value; a syntax error names the file, line and column. */
 export function readYaml(file: string, text: string = fs.readFileSync(file, "utf8")): unknown {
-    const doc = parseDocument(text, { prettyErrors: false });
+    const doc = parseDocument(text);
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const where = e.linePos ? `${e.linePos[0].line}:${e.linePos[0].col}` : "?";

@@ -404,6 +404,7 @@ export function parseStackConfig(raw: RawConfig, stack: string): SlotshiftConfig
         }
         input[key] = key === "environment" ? text : decodeValue(text);
     }
+    input.environment = env;
     const schema = schemaFor(env, stack);
     const result = schema.safeParse(input);
     if (!result.success) {

@@ -32,9 +32,12 @@ export function parseVersion(text: string): Version | undefined {
         return undefined;
     }
     const trimmed = text.startsWith("v") ? text.slice(1) : text;
-    // semver.parse is lenient about some forms (leading "=", spaces); insist on the exact grammar.
+    // semver.parse tolerates surrounding spaces and a leading "="; insist on the exact grammar.
+    if (!/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(trimmed)) {
+        return undefined;
+    }
     const parsed = semver.parse(trimmed, { loose: false });
-    if (!parsed || parsed.raw !== trimmed) {
+    if (!parsed) {
         return undefined;
     }
     return {
