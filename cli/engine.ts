@@ -266,14 +266,14 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
-    getObject(): unknown;
+    getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResponse {
     getUrn(): string;
 }
 interface OutputsRequest {
     getUrn(): string;
-    getOutputs(): unknown;
+    getOutputs(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 
 /** Loads the program's entrypoint: the function `index.ts` exports. */

@@ -81,7 +81,12 @@ function parseReference(text: string, previous: Record<string, string>): Record<
 }
 
 /** Runs the plan command; returns the exit code. */
-export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Where a command writes. */
+export interface Writer {
+    write(text: string): unknown;
+}
+
+export async function main(argv: readonly string[], out: Writer = process.stdout, err: Writer = process.stderr): Promise<number> {
     const program = new Command("plan")
         .description("Offline plan of one stack: every resource the program would register, and its outputs")
         .requiredOption("-s, --stack <stack>", "the stack to plan (Pulumi.<stack>.yaml)")

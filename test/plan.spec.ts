@@ -10,8 +10,8 @@ import { edited, planStack, ROOT, STACKS } from "./helpers";
 async function runPlan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = "";
     let stderr = "";
-    const out = { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WriteStream;
-    const err = { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WriteStream;
+    const out = { write: (s: string) => (stdout += s) };
+    const err = { write: (s: string) => (stderr += s) };
     const code = await planMain(args, out, err);
     return { code, stdout, stderr };
 }
