@@ -6,15 +6,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceGroup } from "@pulumi/azure-native/resources";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
+import { BlueGreenApp } from "./components/blueGreenApp";
 import { parseStackConfig } from "./rollout/config";
 import { ConfigError } from "./rollout/errors";
 import { releaseOutput } from "./rollout/release";
 
 export = async () => {
     const stack = pulumi.getStack();
+    const raw = pulumi.runtime.allConfig();
     let cfg;
     try {
-        cfg = parseStackConfig(pulumi.runtime.allConfig(), stack);
+        cfg = parseStackConfig(raw, stack);
     } catch (e) {
         if (ConfigError.isInstance(e)) {
             // A RunError prints its message alone: no stack trace for a config mistake.
@@ -22,9 +24,11 @@ export = async () => {
         }
         throw e;
     }
+    const location = raw["azure-native:location"] ?? "westeurope";
     const prefix = `${cfg.app.name}-${stack}`;
 
     const resourceGroup = new ResourceGroup(`${prefix}-rg`, {
+        location,
         tags: { app: cfg.app.name, environment: cfg.environment, "managed-by": "slotshift" },
     });
     const namespace = new Namespace(`${prefix}-ns`, {
@@ -33,10 +37,17 @@ export = async () => {
             labels: { app: cfg.app.name, environment: cfg.environment, "app.kubernetes.io/managed-by": "slotshift" },
         },
     });
-
-    return {
-        release: releaseOutput(cfg),
+    const app = new BlueGreenApp(prefix, {
+        config: cfg,
+        stack,
+        location,
         resourceGroupName: resourceGroup.name,
         namespace: namespace.metadata.name,
+    });
+
+    return {
+        rollout: app.rollout,
+        release: releaseOutput(cfg),
+        endpoints: app.endpoints,
     };
 };

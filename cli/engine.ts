@@ -7,6 +7,7 @@
  * references, registry and data lookups) are answered from what the caller
  * supplies and are not listed as resources.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig, findProjectRoot } from "./stackFile";
@@ -29,6 +30,8 @@ export interface PlannedResource {
     readonly custom: boolean;
     /** The inputs, secrets shown as `[secret]`. */
     readonly inputs: Record<string, unknown>;
+    /** Logical names of the resources this one waits for: `dependsOn` and those whose outputs feed its inputs. */
+    readonly dependsOn: string[];
 }
 
 /** The result of one offline run. The JSON of `plan --json` is this, less nothing. */
@@ -129,6 +132,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     if (type === "azure-native:resources:ResourceGroup") {
         state.name = inputs.resourceGroupName ?? name;
     }
+    if (type === "docker:index/image:Image") {
+        state.repoDigest = `${String(inputs.imageName).replace(/:[^/:]*$/, "")}@${offlineDigest(String(inputs.imageName))}`;
+    }
     if (type.startsWith("kubernetes:")) {
         const metadata = { ...((inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
         metadata.name ??= name;
@@ -136,6 +142,20 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     }
     return state;
 }
+
+/**
+ * The digest the offline engine answers for an image reference: a stable
+ * stand-in derived from the reference, so the same tag always plans the same.
+ * It is not the registry's digest: the offline plan never reaches a registry.
+ */
+export function offlineDigest(ref: string): string {
+    return `sha256:${createHash("sha256").update(`slotshift-offline:${ref}`).digest("hex")}`;
+}
+
+/** Answers for provider functions the program calls, unless a plan supplies its own. */
+const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
+    "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({ name: inputs.name, sha256Digest: offlineDigest(String(inputs.name)) }),
+};
 
 let running = false;
 
@@ -181,7 +201,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
             return { id: args.custom ? `${args.name}-id` : undefined, state: computedState(args.type, args.name, inputs) };
         },
         call(args) {
-            const answer = options.invokes?.[args.token];
+            const answer = options.invokes?.[args.token] ?? DEFAULT_INVOKES[args.token];
             if (!answer) {
                 throw new Error(`offline engine: no answer for the provider function ${args.token}`);
             }
@@ -208,6 +228,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
                 parent: parentUrn && parentUrn !== stackUrn ? urnToName.get(parentUrn) ?? urnName(parentUrn) : null,
                 custom: req.getCustom(),
                 inputs: plain(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
+                dependsOn: req.getDependenciesList().map((urn) => urnToName.get(urn) ?? urnName(urn)),
             });
         }
         return register(req, (err, res) => {
@@ -266,6 +287,7 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
+    getDependenciesList(): string[];
     getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResponse {

@@ -123,6 +123,8 @@ function schemaFor(env: Environment, stack: string) {
         healthPath: pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "an absolute URL path, e.g. /api/health", 200).default("/api/health"),
         replicas: intIn(1, 50).default(d.replicas),
         namespace: dnsLabel(63).optional(),
+        /** Dev only: build this folder (relative to the project) and push the deploy tag, instead of looking it up. */
+        buildContext: pattern(/^[A-Za-z0-9._/-]+$/, "a folder of the project, e.g. app", 200).optional(),
     });
 
     const rollout = z
@@ -154,6 +156,15 @@ function schemaFor(env: Environment, stack: string) {
             router: oneOf(ROUTERS).default("traffic-manager"),
             ttl: intIn(1, 86400, "a DNS TTL in seconds from 1 to 86400").default(30),
             dnsName: dnsLabel(63).optional(),
+            hostnames: z
+                .array(pattern(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "a DNS host name", 253), { error: "a list of host names" })
+                .max(16, { error: "at most 16 host names" })
+                .default([]),
+            gateway: z
+                .strictObject({ name: dnsLabel(63), namespace: dnsLabel(63).optional() })
+                .prefault({ name: "public-gateway" }),
+            probeProtocol: oneOf(["HTTPS", "HTTP"] as const).default("HTTPS"),
+            probePort: intIn(1, 65535).default(443),
             tenantHeader: pattern(/^[A-Za-z0-9-]+$/, "an HTTP header name: letters, digits and '-'", 100).default("x-tenant-id"),
             pinnedTenants: z
                 .array(pattern(/^[A-Za-z0-9._-]+$/, "a tenant id: letters, digits, '.', '_' or '-'", 100), { error: "a list of tenant ids" })
@@ -253,6 +264,9 @@ function schemaFor(env: Environment, stack: string) {
             }
             if (r.weight > 0 && c.slots[candidate].decommissioned) {
                 ctx.addIssue({ code: "custom", path: ["rollout", "weight"], message: `0 while slotshift:slots.${candidate} is decommissioned` });
+            }
+            if (c.app.buildContext !== undefined && env !== "dev") {
+                ctx.addIssue({ code: "custom", path: ["app", "buildContext"], message: `unset outside dev: ${env} deploys the image that was built and promoted` });
             }
             if (c.promotion.from === stack) {
                 ctx.addIssue({ code: "custom", path: ["promotion", "from"], message: `another stack than ${stack} itself` });

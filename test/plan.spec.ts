@@ -132,7 +132,7 @@ describe("the offline plan", () => {
             expect(Object.keys(doc)).to.deep.equal(["stack", "environment", "ok", "error", "resources", "outputs"]);
             expect(doc).to.include({ stack: "prod", environment: "prod", ok: true, error: null });
             for (const r of doc.resources as Record<string, unknown>[]) {
-                expect(r).to.have.all.keys("type", "name", "parent", "custom", "inputs");
+                expect(r).to.have.all.keys("type", "name", "parent", "custom", "inputs", "dependsOn");
             }
         });
 

@@ -1,0 +1,159 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";
+import { RolloutState, describeRollout, isRunning } from "../rollout/state";
+import { buildMetadata } from "../rollout/versions";
+import { ContainerImage } from "./containerImage";
+import { GatewayRoute } from "./gatewayRoute";
+import { Slot } from "./slot";
+import { TrafficManager } from "./trafficManager";
+
+export interface BlueGreenAppArgs {
+    /** The stack's parsed config (after the rollout decision). */
+    readonly config: SlotshiftConfig;
+    /** The stack name: prefixes public names, so stacks never collide. */
+    readonly stack: string;
+    /** The Azure region of the slots' load balancers. */
+    readonly location: string;
+    /** The resource group of the Azure resources. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** The namespace of the Kubernetes objects. */
+    readonly namespace: pulumi.Input<string>;
+    /** Digests known ahead by slot (promotion): no registry lookup for those. */
+    readonly digests?: Readonly<Partial<Record<SlotColour, string>>>;
+    /** The project root, for a dev build context. @default the working directory */
+    readonly root?: string;
+}
+
+/** The `endpoints` output: the public name and each slot's own name. */
+export interface EndpointsOutput {
+    readonly public: string;
+    readonly blue: string | null;
+    readonly green: string | null;
+}
+
+/**
+ * The app of one stack: an image and a slot per colour (one slot with strategy
+ * direct), and the router the config chooses between them.
+ */
+export class BlueGreenApp extends pulumi.ComponentResource {
+    /** The `rollout` output. */
+    public readonly rollout: pulumi.Output<RolloutState>;
+    /** The `endpoints` output. */
+    public readonly endpoints: pulumi.Output<EndpointsOutput>;
+
+    constructor(name: string, args: BlueGreenAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slotshift:app:BlueGreenApp", name, {}, opts);
+        const cfg = args.config;
+        const r = cfg.rollout;
+        const direct = r.strategy === "direct";
+        const colours: SlotColour[] = direct ? [r.live] : [...SLOT_COLOURS];
+
+        // One image per slot that has a version; an empty slot keeps the live image at 0 replicas.
+        const images: Partial<Record<SlotColour, ContainerImage>> = {};
+        for (const colour of colours) {
+            const s = cfg.slots[colour];
+            if (s.version === undefined) {
+                continue;
+            }
+            images[colour] = new ContainerImage(
+                `${name}-${colour}-image`,
+                {
+                    repository: cfg.app.image,
+                    environment: cfg.environment,
+                    version: s.version,
+                    gitSha: s.gitSha,
+                    digest: args.digests?.[colour] ?? s.digest,
+                    buildContext: cfg.app.buildContext === undefined || colour !== r.live ? undefined : path.resolve(args.root ?? ".", cfg.app.buildContext),
+                },
+                { parent: this },
+            );
+        }
+        const liveImage = images[r.live]!;
+
+        const slots = {} as Record<SlotColour, Slot>;
+        for (const colour of colours) {
+            const s = cfg.slots[colour];
+            const image = images[colour] ?? liveImage;
+            slots[colour] = new Slot(
+                `${name}-${colour}`,
+                {
+                    app: cfg.app.name,
+                    colour,
+                    environment: cfg.environment,
+                    namespace: args.namespace,
+                    image: image.ref,
+                    version: s.version ?? null,
+                    build: s.version === undefined ? undefined : buildMetadata({ ...s, environment: cfg.environment, version: s.version }),
+                    replicas: isRunning(cfg, colour) ? cfg.app.replicas : 0,
+                    port: cfg.app.port,
+                    healthPath: cfg.app.healthPath,
+                    dnsLabel: `${cfg.app.name}-${args.stack}-${colour}`,
+                    location: args.location,
+                    publicPort: cfg.traffic.probePort,
+                },
+                { parent: this },
+            );
+        }
+
+        let publicName: pulumi.Output<string>;
+        if (direct) {
+            publicName = slots[r.live].hostname;
+        } else if (cfg.traffic.router === "traffic-manager") {
+            const tm = new TrafficManager(
+                `${name}-traffic`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    dnsName: cfg.traffic.dnsName ?? `${cfg.app.name}-${args.stack}`,
+                    ttl: cfg.traffic.ttl,
+                    healthPath: cfg.app.healthPath,
+                    probeProtocol: cfg.traffic.probeProtocol,
+                    probePort: cfg.traffic.probePort,
+                    probeIntervalSeconds: cfg.traffic.probeIntervalSeconds,
+                    probeTimeoutSeconds: cfg.traffic.probeTimeoutSeconds,
+                    toleratedFailures: cfg.traffic.toleratedFailures,
+                    live: r.live,
+                    candidateWeight: r.weight,
+                    slots: {
+                        blue: { target: slots.blue.hostname, readyWhen: slots.blue.deployment },
+                        green: { target: slots.green.hostname, readyWhen: slots.green.deployment },
+                    },
+                },
+                { parent: this },
+            );
+            publicName = tm.fqdn;
+        } else {
+            new GatewayRoute(
+                `${name}-route`,
+                {
+                    app: cfg.app.name,
+                    namespace: args.namespace,
+                    gateway: cfg.traffic.gateway,
+                    hostnames: cfg.traffic.hostnames,
+                    services: { blue: slots.blue.serviceName, green: slots.green.serviceName },
+                    port: cfg.traffic.probePort,
+                    live: r.live,
+                    candidateWeight: r.weight,
+                    candidateRunning: isRunning(cfg, otherSlot(r.live)),
+                    tenantHeader: cfg.traffic.tenantHeader,
+                    pinnedTenants: cfg.traffic.pinnedTenants,
+                    readyWhen: [slots.blue.deployment, slots.green.deployment],
+                },
+                { parent: this },
+            );
+            publicName = pulumi.output(cfg.traffic.hostnames[0] ?? slots[r.live].hostname);
+        }
+
+        const digestOf = (colour: SlotColour): pulumi.Output<string | null> => {
+            const image = images[colour];
+            return image === undefined ? pulumi.output(null) : image.digest;
+        };
+        this.rollout = pulumi
+            .all([digestOf("blue"), digestOf("green")])
+            .apply(([blue, green]) => describeRollout(cfg, { blue, green }));
+        this.endpoints = pulumi
+            .all([publicName, slots.blue?.hostname ?? null, slots.green?.hostname ?? null])
+            .apply(([pub, blue, green]) => ({ public: pub, blue, green }));
+        this.registerOutputs({ rollout: this.rollout, endpoints: this.endpoints });
+    }
+}

@@ -1,0 +1,195 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Deployment } from "@pulumi/kubernetes/apps/v1";
+import { Service } from "@pulumi/kubernetes/core/v1";
+import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
+import { SlotColour } from "../rollout/config";
+import { labelValue } from "../rollout/routing";
+import { BuildMetadata } from "../rollout/versions";
+
+/** Requests and limits of the app container. */
+export interface SlotResources {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+export interface SlotArgs {
+    /** The app's name: the `app` label and the prefix of object names. */
+    readonly app: string;
+    /** The slot's colour: the `slot` label and the `SLOT` env var. */
+    readonly colour: SlotColour;
+    /** dev, staging or prod: the `ENVIRONMENT` env var. */
+    readonly environment: string;
+    /** The namespace the slot's objects live in. */
+    readonly namespace: pulumi.Input<string>;
+    /** The immutable image reference, `repository@sha256:<digest>`. */
+    readonly image: pulumi.Input<string>;
+    /** The version the slot runs, or null for an empty slot. */
+    readonly version: string | null;
+    /** Build metadata of that version, carried as annotations. */
+    readonly build?: BuildMetadata;
+    /** Pods to run: 0 for an empty or decommissioned slot, whose objects are kept. */
+    readonly replicas: number;
+    /** The port the container listens on. */
+    readonly port: number;
+    /** The path of the readiness and liveness probes. */
+    readonly healthPath: string;
+    /** The Azure DNS label of the slot's load balancer: its own public name, for smoke tests. */
+    readonly dnsLabel: string;
+    /** The Azure region, to spell the public name `<label>.<region>.cloudapp.azure.com`. */
+    readonly location: string;
+    /** The port the slot's load balancer publishes (443 when probes use HTTPS). @default 443 */
+    readonly publicPort?: number;
+    /** Requests and limits. @default 100m/128Mi requested, 500m/256Mi limit */
+    readonly resources?: SlotResources;
+}
+
+const DEFAULT_RESOURCES: SlotResources = {
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "500m", memory: "256Mi" },
+};
+
+/** The user the container runs as: not root, not a user the image must define. */
+export const RUN_AS_USER = 10001;
+
+/**
+ * One colour of the app: a Deployment, a LoadBalancer Service with its own
+ * public DNS name, and a PodDisruptionBudget. An empty or decommissioned slot
+ * keeps its objects at 0 replicas: the fastest way back is one that exists.
+ */
+export class Slot extends pulumi.ComponentResource {
+    /** The Deployment: routers depend on it, so traffic never reaches a slot that is not ready. */
+    public readonly deployment: Deployment;
+    /** The Service's name inside the namespace. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** The slot's own public name, `<label>.<region>.cloudapp.azure.com`. */
+    public readonly hostname: pulumi.Output<string>;
+
+    constructor(name: string, args: SlotArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slotshift:kubernetes:Slot", name, {}, opts);
+        if (!Number.isInteger(args.replicas) || args.replicas < 0) {
+            throw new Error(`Slot ${name}: replicas is ${args.replicas}; allowed: a whole number from 0`);
+        }
+        if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) {
+            throw new Error(`Slot ${name}: port is ${args.port}; allowed: 1 to 65535`);
+        }
+        if (!/^[a-z][a-z0-9-]{1,61}[a-z0-9]$/.test(args.dnsLabel)) {
+            throw new Error(`Slot ${name}: dnsLabel is ${JSON.stringify(args.dnsLabel)}; allowed: 3 to 63 of a-z, 0-9 and '-', starting with a letter`);
+        }
+        const resources = args.resources ?? DEFAULT_RESOURCES;
+        const publicPort = args.publicPort ?? 443;
+        const objectName = `${args.app}-${args.colour}`;
+        const selector = { app: args.app, slot: args.colour };
+        const labels = { ...selector, version: args.version === null ? "none" : labelValue(args.version) };
+        const annotations: Record<string, string> = { "slotshift.io/version": args.version ?? "" };
+        if (args.build) {
+            for (const [k, v] of Object.entries(args.build)) {
+                if (v !== null) {
+                    annotations[`slotshift.io/${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = String(v);
+                }
+            }
+        }
+
+        this.deployment = new Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: objectName, namespace: args.namespace, labels, annotations },
+                spec: {
+                    replicas: args.replicas,
+                    // The selector never holds the version: a selector cannot change in place.
+                    selector: { matchLabels: selector },
+                    // Never take a replica away before its replacement is ready.
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    minReadySeconds: 5,
+                    revisionHistoryLimit: 5,
+                    template: {
+                        metadata: { labels, annotations },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: RUN_AS_USER,
+                                runAsGroup: RUN_AS_USER,
+                                fsGroup: RUN_AS_USER,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            terminationGracePeriodSeconds: 30,
+                            containers: [
+                                {
+                                    name: args.app,
+                                    image: args.image,
+                                    imagePullPolicy: "IfNotPresent",
+                                    ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
+                                    env: [
+                                        { name: "SLOT", value: args.colour },
+                                        { name: "APP_VERSION", value: args.version ?? "" },
+                                        { name: "ENVIRONMENT", value: args.environment },
+                                        { name: "PORT", value: String(args.port) },
+                                    ],
+                                    readinessProbe: {
+                                        httpGet: { path: args.healthPath, port: "http" },
+                                        initialDelaySeconds: 3,
+                                        periodSeconds: 5,
+                                        failureThreshold: 3,
+                                    },
+                                    livenessProbe: {
+                                        httpGet: { path: args.healthPath, port: "http" },
+                                        initialDelaySeconds: 15,
+                                        periodSeconds: 10,
+                                        failureThreshold: 3,
+                                    },
+                                    resources: {
+                                        requests: { ...resources.requests },
+                                        limits: { ...resources.limits },
+                                    },
+                                    securityContext: {
+                                        runAsNonRoot: true,
+                                        readOnlyRootFilesystem: true,
+                                        allowPrivilegeEscalation: false,
+                                        privileged: false,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                },
+                            ],
+                            // The root filesystem is read-only; /tmp is the one writable place.
+                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const service = new Service(
+            `${name}-service`,
+            {
+                metadata: {
+                    name: objectName,
+                    namespace: args.namespace,
+                    labels: selector,
+                    annotations: { "service.beta.kubernetes.io/azure-dns-label-name": args.dnsLabel },
+                },
+                spec: {
+                    type: "LoadBalancer",
+                    selector,
+                    ports: [{ name: "public", port: publicPort, targetPort: "http", protocol: "TCP" }],
+                },
+            },
+            { parent: this },
+        );
+
+        new PodDisruptionBudget(
+            `${name}-pdb`,
+            {
+                metadata: { name: objectName, namespace: args.namespace, labels: selector },
+                // At most one pod away at a time for voluntary disruptions; never blocks a drain outright.
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+            },
+            { parent: this },
+        );
+
+        this.serviceName = service.metadata.name;
+        this.hostname = pulumi.output(`${args.dnsLabel}.${args.location}.cloudapp.azure.com`);
+        this.registerOutputs({ serviceName: this.serviceName, hostname: this.hostname });
+    }
+}
