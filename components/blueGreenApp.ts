@@ -65,6 +65,8 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     gitSha: s.gitSha,
                     digest: args.digests?.[colour] ?? s.digest,
                     buildContext: cfg.app.buildContext === undefined || colour !== r.live ? undefined : path.resolve(args.root ?? ".", cfg.app.buildContext),
+                    // Moving tags follow what is live, never the candidate.
+                    publishMovingTags: cfg.app.publishMovingTags && colour === r.live,
                 },
                 { parent: this },
             );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Image, getRegistryImageOutput } from "@pulumi/docker";
-import { Environment, deployTag } from "../rollout/versions";
+import { Image, RegistryImage, RemoteImage, Tag, getRegistryImageOutput } from "@pulumi/docker";
+import { Environment, deployTag, imageTags } from "../rollout/versions";
 
 export interface ContainerImageArgs {
     /** The image repository, without tag or digest. */
@@ -15,6 +15,11 @@ export interface ContainerImageArgs {
     readonly digest?: pulumi.Input<string>;
     /** Build this folder and push the deploy tag instead of looking it up (dev only). */
     readonly buildContext?: string;
+    /**
+     * Point the environment's moving tags (`latest`, `X.Y`, `staging`, `dev`) at this image.
+     * Needs a Docker engine where `pulumi up` runs, and a git sha. @default false
+     */
+    readonly publishMovingTags?: boolean;
 }
 
 /**
@@ -64,6 +69,23 @@ export class ContainerImage extends pulumi.ComponentResource {
             return d;
         });
         this.ref = this.digest.apply((d) => `${args.repository}@${d}`);
+
+        if (args.publishMovingTags) {
+            if (args.gitSha === undefined) {
+                throw new Error(`ContainerImage ${name}: publishMovingTags needs gitSha to name the release's tags`);
+            }
+            const moving = imageTags({ environment: args.environment, repository: args.repository, version: args.version, gitSha: args.gitSha }).filter((t) => !t.immutable);
+            const pulled = new RemoteImage(`${name}-pull`, { name: this.ref, keepLocally: true }, { parent: this });
+            // Named by position, not by tag text: `X.Y` changes with each minor release, the resource should not.
+            moving.forEach((t, i) => {
+                const tagged = new Tag(`${name}-moving-${i}`, { sourceImage: pulled.imageId, targetImage: t.ref }, { parent: this });
+                new RegistryImage(
+                    `${name}-moving-${i}-push`,
+                    { name: tagged.targetImage, keepRemotely: true, triggers: { digest: this.digest } },
+                    { parent: this },
+                );
+            });
+        }
         this.registerOutputs({ ref: this.ref, digest: this.digest });
     }
 

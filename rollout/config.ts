@@ -125,6 +125,8 @@ function schemaFor(env: Environment, stack: string) {
         namespace: dnsLabel(63).optional(),
         /** Dev only: build this folder (relative to the project) and push the deploy tag, instead of looking it up. */
         buildContext: pattern(/^[A-Za-z0-9._/-]+$/, "a folder of the project, e.g. app", 200).optional(),
+        /** Point the moving tags (latest, X.Y, staging, dev) at the live slot's image; needs a Docker engine. */
+        publishMovingTags: bool().default(false),
     });
 
     const rollout = z

@@ -255,3 +255,18 @@ describe("components", () => {
         });
     });
 });
+
+describe("moving tags", () => {
+    it("are not published unless asked", async () => {
+        const result = await planStack("prod");
+        expect(result.resources.filter((r) => r.type.startsWith("docker:"))).to.deep.equal([]);
+    });
+
+    it("follow the live slot when slotshift:app.publishMovingTags is true", async () => {
+        const result = await planStack("prod", { config: edited("prod", { "slotshift:app.publishMovingTags": true }) });
+        const pushed = result.resources.filter((r) => r.type === "docker:index/registryImage:RegistryImage").map((r) => r.inputs.name);
+        expect(pushed).to.deep.equal(["ghcr.io/nextgen-market/nextgen-market:1.0", "ghcr.io/nextgen-market/nextgen-market:latest"]);
+        const tags = result.resources.filter((r) => r.type === "docker:index/tag:Tag");
+        expect(tags.map((t) => t.parent)).to.deep.equal(["nextgen-market-prod-blue-image", "nextgen-market-prod-blue-image"]);
+    });
+});
