@@ -10,6 +10,7 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { environmentOf } from "../rollout/config";
 import { readStackConfig, findProjectRoot } from "./stackFile";
 
 /** A value printed in place of a secret. */
@@ -274,7 +275,6 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
 
     let environment: string | null = null;
     try {
-        const { environmentOf } = await import("../rollout/config");
         environment = environmentOf(stackConfig.config, options.stack);
     } catch {
         environment = null;

@@ -80,12 +80,12 @@ function parseReference(text: string, previous: Record<string, string>): Record<
     return { ...previous, [m[1].split("/").pop()!]: m[2] };
 }
 
-/** Runs the plan command; returns the exit code. */
 /** Where a command writes. */
 export interface Writer {
     write(text: string): unknown;
 }
 
+/** Runs the plan command; returns the exit code. */
 export async function main(argv: readonly string[], out: Writer = process.stdout, err: Writer = process.stderr): Promise<number> {
     const program = new Command("plan")
         .description("Offline plan of one stack: every resource the program would register, and its outputs")
