@@ -10,8 +10,9 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { environmentOf } from "../rollout/config";
-import { readStackConfig, findProjectRoot } from "./stackFile";
+import { setClock } from "../rollout/clock";
+import { environmentOf, parseStackConfig } from "../rollout/config";
+import { readStackConfig, findProjectRoot, listStacks } from "./stackFile";
 
 /** A value printed in place of a secret. */
 export const SECRET_MARK = "[secret]";
@@ -61,6 +62,15 @@ export interface PlanOptions {
     readonly previous?: StackOutputs;
     /** Outputs of other stacks, by stack name, for stack references. */
     readonly references?: Readonly<Record<string, StackOutputs>>;
+    /**
+     * For a stack promoted from another (`slotshift:promotion.from`) whose outputs are not in
+     * `references`: plan that stack from its own file first and use its outputs. @default false
+     */
+    readonly resolveReferences?: boolean;
+    /** The time the program sees; the real clock when absent. */
+    readonly now?: Date;
+    /** Called with a note when a reference is resolved by planning the other stack. */
+    readonly onNote?: (note: string) => void;
     /** Answers for provider function calls (registry lookups), by token; a function of the call's inputs. */
     readonly invokes?: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>>;
 }
@@ -169,11 +179,42 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
         throw new Error("offline engine: one plan at a time (the Pulumi runtime is global state)");
     }
     running = true;
+    const restoreClock = options.now === undefined ? () => undefined : setClock(() => options.now!);
     try {
-        return await runPlan(options);
+        const references = options.resolveReferences ? await resolveReferences(options, [options.stack]) : options.references;
+        return await runPlan({ ...options, references });
     } finally {
+        restoreClock();
         running = false;
     }
+}
+
+/** The stack a config is promoted from, or undefined (also when the config does not parse: the plan will say why). */
+function promotionSourceOf(config: Readonly<Record<string, string>>, stack: string): string | undefined {
+    try {
+        return parseStackConfig(config, stack).promotion.from?.split("/").pop();
+    } catch {
+        return undefined;
+    }
+}
+
+/** Adds the outputs of the promotion source, planned from its own stack file, when the caller gave none. */
+async function resolveReferences(options: PlanOptions, seen: readonly string[]): Promise<PlanOptions["references"]> {
+    const root = options.root ?? findProjectRoot();
+    const config = options.config ?? readStackConfig(root, options.stack, options.secrets).config;
+    const source = promotionSourceOf(config, options.stack);
+    if (source === undefined || options.references?.[source] !== undefined || seen.includes(source) || !listStacks(root).includes(source)) {
+        return options.references;
+    }
+    const sourceOptions: PlanOptions = { stack: source, root, secrets: options.secrets, invokes: options.invokes, onNote: options.onNote };
+    const upstream = await resolveReferences(sourceOptions, [...seen, source]);
+    const result = await runPlan({ ...sourceOptions, references: upstream });
+    options.onNote?.(
+        result.ok
+            ? `no outputs given for ${source}: using the offline plan of Pulumi.${source}.yaml as its outputs (give --reference ${source}=FILE for the real ones)`
+            : `no outputs given for ${source}, and the offline plan of Pulumi.${source}.yaml is refused: ${result.error?.message}`,
+    );
+    return result.ok ? { ...options.references, [source]: result.outputs } : options.references;
 }
 
 async function runPlan(options: PlanOptions): Promise<PlanResult> {
@@ -210,7 +251,8 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
         },
     };
 
-    await pulumi.runtime.setMocks(mocks, stackConfig.project, options.stack, false);
+    // "organization" is what self-managed backends call every organization.
+    await pulumi.runtime.setMocks(mocks, stackConfig.project, options.stack, false, "organization");
     // Record every registration with its parent: the mocks API does not pass the parent on.
     const monitor = pulumi.runtime.getMonitor() as unknown as {
         registerResource(req: RegisterRequest, cb: (err: unknown, res: RegisterResponse | undefined) => void): Promise<void>;

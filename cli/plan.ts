@@ -93,6 +93,7 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         .option("--json", "print one JSON document on stdout")
         .option("--previous <file>", "outputs of the stack's last update (pulumi stack output --json)")
         .option("--reference <stack=file>", "outputs of another stack (repeatable)", parseReference, {} as Record<string, string>)
+        .option("--now <time>", "plan as at this ISO 8601 time (reproducible plans); default: the current time")
         .exitOverride()
         .configureOutput({ writeOut: (s) => out.write(s), writeErr: (s) => err.write(s) })
         .addHelpText("after", "\nExit codes: 0 accepted, 1 config refused (nothing registered), 2 usage error.");
@@ -108,7 +109,12 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         }
         throw e;
     }
-    const opts = program.opts<{ stack: string; json?: boolean; previous?: string; reference: Record<string, string> }>();
+    const opts = program.opts<{ stack: string; json?: boolean; previous?: string; reference: Record<string, string>; now?: string }>();
+    const at = opts.now === undefined ? undefined : new Date(opts.now);
+    if (at !== undefined && Number.isNaN(at.getTime())) {
+        err.write(`slotshift plan: --now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z\n`);
+        return 2;
+    }
     let result: PlanResult;
     try {
         const root = findProjectRoot();
@@ -117,7 +123,15 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         for (const [stack, file] of Object.entries(opts.reference)) {
             references[stack] = readOutputsFile(file);
         }
-        result = await plan({ stack: opts.stack, root, previous, references });
+        result = await plan({
+            stack: opts.stack,
+            root,
+            previous,
+            references,
+            resolveReferences: true,
+            now: at,
+            onNote: (note) => err.write(`slotshift plan: ${note}\n`),
+        });
     } catch (e) {
         if (e instanceof UsageError) {
             err.write(`slotshift plan: ${e.message}\n`);

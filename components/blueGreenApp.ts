@@ -1,7 +1,8 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";
-import { RolloutState, describeRollout, isRunning } from "../rollout/state";
+import { Decision } from "../rollout/decide";
+import { RolloutState, isRunning } from "../rollout/state";
 import { buildMetadata } from "../rollout/versions";
 import { ContainerImage } from "./containerImage";
 import { GatewayRoute } from "./gatewayRoute";
@@ -9,8 +10,10 @@ import { Slot } from "./slot";
 import { TrafficManager } from "./trafficManager";
 
 export interface BlueGreenAppArgs {
-    /** The stack's parsed config (after the rollout decision). */
+    /** The stack's parsed config. */
     readonly config: SlotshiftConfig;
+    /** The rollout decision for this update: what the slots and the router are set to. */
+    readonly decision: Decision;
     /** The stack name: prefixes public names, so stacks never collide. */
     readonly stack: string;
     /** The Azure region of the slots' load balancers. */
@@ -19,8 +22,6 @@ export interface BlueGreenAppArgs {
     readonly resourceGroupName: pulumi.Input<string>;
     /** The namespace of the Kubernetes objects. */
     readonly namespace: pulumi.Input<string>;
-    /** Digests known ahead by slot (promotion): no registry lookup for those. */
-    readonly digests?: Readonly<Partial<Record<SlotColour, string>>>;
     /** The project root, for a dev build context. @default the working directory */
     readonly root?: string;
 }
@@ -63,7 +64,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     environment: cfg.environment,
                     version: s.version,
                     gitSha: s.gitSha,
-                    digest: args.digests?.[colour] ?? s.digest,
+                    digest: args.decision.knownDigests[colour],
                     buildContext: cfg.app.buildContext === undefined || colour !== r.live ? undefined : path.resolve(args.root ?? ".", cfg.app.buildContext),
                     // Moving tags follow what is live, never the candidate.
                     publishMovingTags: cfg.app.publishMovingTags && colour === r.live,
@@ -152,7 +153,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         };
         this.rollout = pulumi
             .all([digestOf("blue"), digestOf("green")])
-            .apply(([blue, green]) => describeRollout(cfg, { blue, green }));
+            .apply(([blue, green]): RolloutState => ({ ...args.decision.state, digests: { blue, green } }));
         this.endpoints = pulumi
             .all([publicName, slots.blue?.hostname ?? null, slots.green?.hostname ?? null])
             .apply(([pub, blue, green]) => ({ public: pub, blue, green }));

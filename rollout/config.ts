@@ -26,11 +26,14 @@ export type Router = (typeof ROUTERS)[number];
 
 /** Per-environment defaults (the seeds' promotion flow). */
 export const ENVIRONMENT_DEFAULTS: Readonly<
-    Record<Environment, { strategy: Strategy; steps: readonly number[]; replicas: number; minStepMinutes: number; promotionFrom?: string }>
+    Record<
+        Environment,
+        { strategy: Strategy; steps: readonly number[]; replicas: number; minStepMinutes: number; warmMinutes: number; promotionFrom?: string }
+    >
 > = {
-    dev: { strategy: "direct", steps: [100], replicas: 1, minStepMinutes: 0 },
-    staging: { strategy: "blue-green", steps: [100], replicas: 2, minStepMinutes: 0 },
-    prod: { strategy: "canary", steps: [5, 25, 50, 100], replicas: 3, minStepMinutes: 5, promotionFrom: "staging" },
+    dev: { strategy: "direct", steps: [100], replicas: 1, minStepMinutes: 0, warmMinutes: 0 },
+    staging: { strategy: "blue-green", steps: [100], replicas: 2, minStepMinutes: 0, warmMinutes: 30 },
+    prod: { strategy: "canary", steps: [5, 25, 50, 100], replicas: 3, minStepMinutes: 5, warmMinutes: 30, promotionFrom: "staging" },
 };
 
 // ---------------------------------------------------------------------------
@@ -144,12 +147,18 @@ function schemaFor(env: Environment, stack: string) {
             force: bool().default(false),
             allowDowngrade: bool().default(false),
             minStepMinutes: intIn(0, 1440).default(d.minStepMinutes),
+            /** Minutes the previous live slot stays warm after a finalize before it may be decommissioned (seed: 30). */
+            warmMinutes: intIn(0, 1440).default(d.warmMinutes),
         })
         .prefault({});
 
     const promotion = z
         .strictObject({
-            from: dnsLabel(63).optional(),
+            from: pattern(
+                /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/,
+                "a stack name, or organization/project/stack",
+                200,
+            ).optional(),
         })
         .prefault({});
 
@@ -270,7 +279,7 @@ function schemaFor(env: Environment, stack: string) {
             if (c.app.buildContext !== undefined && env !== "dev") {
                 ctx.addIssue({ code: "custom", path: ["app", "buildContext"], message: `unset outside dev: ${env} deploys the image that was built and promoted` });
             }
-            if (c.promotion.from === stack) {
+            if (c.promotion.from !== undefined && c.promotion.from.split("/").pop() === stack) {
                 ctx.addIssue({ code: "custom", path: ["promotion", "from"], message: `another stack than ${stack} itself` });
             }
         });

@@ -2,12 +2,28 @@
  * The rollout state a stack is in, as the `rollout` output records it: the
  * contract the next update, the CLI and other stacks read. Pure.
  */
-import { SLOT_COLOURS, SlotColour, SlotshiftConfig, Strategy, otherSlot } from "./config";
-import { slotWeights } from "./routing";
+import { z } from "zod";
+import { SLOT_COLOURS, STRATEGIES, SlotColour, SlotshiftConfig, Strategy } from "./config";
 
 /** Where a rollout stands. */
 export const PHASES = ["stable", "staged", "shifting", "shifted"] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** What an update does, as decided from the config and the previous state. */
+export const TRANSITIONS = [
+    "first-deploy",
+    "unchanged",
+    "stage",
+    "step",
+    "jump",
+    "step-back",
+    "rollback",
+    "finalize",
+    "rollback-after-finalize",
+    "decommission",
+    "update-in-place",
+] as const;
+export type Transition = (typeof TRANSITIONS)[number];
 
 /** The `rollout` stack output. */
 export interface RolloutState {
@@ -31,53 +47,61 @@ export interface RolloutState {
     readonly nextStep: number | null;
     /** The steps of this stack. */
     readonly steps: readonly number[];
+    /** The slot that was live before the last finalize and still runs its version: where a rollback after finalize goes. */
+    readonly warm: SlotColour | null;
+    /** When the candidate's current weight (or the live slot) was set, ISO 8601. */
+    readonly stepTakenAt: string;
+    /** When the last finalize happened, while the previous slot is warm; else null. */
+    readonly finalizedAt: string | null;
+    /** What the update that wrote this state did. */
+    readonly transition: Transition;
 }
 
-/** Whether a slot runs pods: it has a version and is not decommissioned. */
+const colours = z.enum(SLOT_COLOURS);
+const perSlot = <T extends z.ZodType>(t: T) => z.object({ blue: t, green: t });
+
+/** The schema of a `rollout` output read back from a previous update (extra keys are ignored). */
+const rolloutStateSchema = z.object({
+    strategy: z.enum(STRATEGIES),
+    live: colours,
+    candidate: colours.nullable(),
+    weights: perSlot(z.int().min(0).max(100)),
+    versions: perSlot(z.string().nullable()),
+    digests: perSlot(z.string().nullable()),
+    replicas: perSlot(z.int().min(0)),
+    phase: z.enum(PHASES),
+    step: z.int().min(0),
+    nextStep: z.int().nullable(),
+    steps: z.array(z.int()),
+    warm: colours.nullable().default(null),
+    stepTakenAt: z.string().default("1970-01-01T00:00:00.000Z"),
+    finalizedAt: z.string().nullable().default(null),
+    transition: z.enum(TRANSITIONS).default("unchanged"),
+});
+
+/**
+ * Reads the `rollout` output of a previous update. Undefined or `{}` (a stack
+ * never updated) gives undefined; anything else must have the output's shape.
+ *
+ * @throws Error naming what is wrong, when the value is not a rollout state
+ */
+export function readRolloutState(value: unknown): RolloutState | undefined {
+    if (value === undefined || value === null) {
+        return undefined;
+    }
+    const result = rolloutStateSchema.safeParse(value);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new Error(`the rollout output is not one slotshift wrote: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    }
+    return result.data;
+}
+
+/** Whether a slot runs pods: it has a version and is not decommissioned (and, with direct, is live). */
 export function isRunning(cfg: SlotshiftConfig, colour: SlotColour): boolean {
     if (cfg.rollout.strategy === "direct" && colour !== cfg.rollout.live) {
         return false;
     }
     const s = cfg.slots[colour];
     return s.version !== undefined && !s.decommissioned;
-}
-
-/** The phase a config puts the stack in. */
-export function phaseOf(cfg: SlotshiftConfig): Phase {
-    const w = cfg.rollout.weight;
-    if (cfg.rollout.strategy === "direct") {
-        return "stable";
-    }
-    if (w === 0) {
-        return isRunning(cfg, otherSlot(cfg.rollout.live)) ? "staged" : "stable";
-    }
-    return w === 100 ? "shifted" : "shifting";
-}
-
-/** The state a config describes, given each slot's digest. */
-export function describeRollout(cfg: SlotshiftConfig, digests: Readonly<Record<SlotColour, string | null>>): RolloutState {
-    const r = cfg.rollout;
-    const phase = phaseOf(cfg);
-    const step = r.weight === 0 ? 0 : r.steps.indexOf(r.weight) + 1;
-    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? r.steps[step] : null;
-    const versions = {} as Record<SlotColour, string | null>;
-    const replicas = {} as Record<SlotColour, number>;
-    for (const colour of SLOT_COLOURS) {
-        const running = isRunning(cfg, colour);
-        versions[colour] = cfg.slots[colour].version ?? null;
-        replicas[colour] = running ? cfg.app.replicas : 0;
-    }
-    return {
-        strategy: r.strategy,
-        live: r.live,
-        candidate: r.strategy === "direct" ? null : otherSlot(r.live),
-        weights: slotWeights(r.live, r.weight),
-        versions,
-        digests,
-        replicas,
-        phase,
-        step,
-        nextStep,
-        steps: [...r.steps],
-    };
 }

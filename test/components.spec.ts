@@ -6,7 +6,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { PlanResult, PlannedResource } from "../cli/engine";
 import { trafficManagerWeights, labelValue } from "../rollout/routing";
-import { edited, ofType, planStack, STACKS } from "./helpers";
+import { edited, ofType, planStack, prodAt, STACKS } from "./helpers";
 
 const ENDPOINT = "azure-native:trafficmanager:Endpoint";
 const PROFILE = "azure-native:trafficmanager:Profile";
@@ -102,16 +102,14 @@ describe("components", () => {
     describe("weights to green", () => {
         for (const weight of [0, 5, 25, 50, 100]) {
             it(`at ${weight} % gives the endpoints ${weight * 10} and ${(100 - weight) * 10}, the route ${weight} and ${100 - weight}`, async () => {
-                const tm = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": weight }) });
+                const tm = await prodAt(weight);
                 expect(tm.ok, tm.error?.message).to.equal(true);
                 const green = endpoint(tm, "green").inputs;
                 const blue = endpoint(tm, "blue").inputs;
                 expect(green).to.include(weight === 0 ? { endpointStatus: "Disabled", weight: 1 } : { endpointStatus: "Enabled", weight: weight * 10 });
                 expect(blue).to.include(weight === 100 ? { endpointStatus: "Disabled", weight: 1 } : { endpointStatus: "Enabled", weight: (100 - weight) * 10 });
 
-                const gw = await planStack("prod", {
-                    config: edited("prod", { "slotshift:rollout.weight": weight, "slotshift:traffic.router": "gateway-api" }),
-                });
+                const gw = await prodAt(weight, { "slotshift:traffic.router": "gateway-api" });
                 const route = ofType(gw, ROUTE)[0].inputs as { spec: { rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] } };
                 const main = route.spec.rules[route.spec.rules.length - 1].backendRefs;
                 expect(main).to.deep.include.members([
@@ -236,21 +234,22 @@ describe("components", () => {
 
     describe("blast radius", () => {
         it("from 25 % to 50 % changes the endpoints only", async () => {
-            const at25 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 25 }) });
-            const at50 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 50 }) });
+            const at25 = await prodAt(25);
+            const at50 = await prodAt(50);
             const diff = changed(at25, at50);
             expect(diff).to.deep.equal([`${ENDPOINT}::nextgen-market-prod-traffic-blue`, `${ENDPOINT}::nextgen-market-prod-traffic-green`]);
         });
 
         it("a rollback from 50 % to 0 changes the endpoints only", async () => {
-            const at50 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 50 }) });
-            const at0 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 0 }) });
+            const at50 = await prodAt(50);
+            const at0 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 0 }), previous: at50.outputs });
+            expect(at0.ok, at0.error?.message).to.equal(true);
             expect(changed(at50, at0).every((k) => ROUTING_TYPES.has(k.split("::")[0]))).to.equal(true);
             expect(changed(at50, at0)).to.have.length(2);
         });
 
         it("a step with the Gateway API router changes the HTTPRoute only", async () => {
-            const gw = (w: number) => planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": w, "slotshift:traffic.router": "gateway-api" }) });
+            const gw = (w: number) => prodAt(w, { "slotshift:traffic.router": "gateway-api" });
             expect(changed(await gw(5), await gw(25))).to.deep.equal([`${ROUTE}::nextgen-market-prod-route-httproute`]);
         });
     });

@@ -60,10 +60,54 @@ export function edited(stack: string, edits: Record<string, unknown>): Record<st
 
 /** Plans a stack offline: its own file, or the config given. */
 export function planStack(stack: string, options: Omit<PlanOptions, "stack" | "root"> = {}): Promise<PlanResult> {
-    return plan({ stack, root: ROOT, ...options });
+    return plan({ stack, root: ROOT, resolveReferences: true, ...options });
 }
 
 /** The resources of a plan of one type. */
 export function ofType(result: PlanResult, type: string): PlannedResource[] {
     return result.resources.filter((r) => r.type === type);
+}
+
+/** Outputs as if `minutes` had passed since they were written: every timestamp of the rollout moves back. */
+export function aged(outputs: Record<string, unknown>, minutes: number): Record<string, unknown> {
+    const rollout = outputs.rollout as Record<string, unknown> | undefined;
+    if (!rollout) {
+        return outputs;
+    }
+    const back = (t: unknown) => (typeof t === "string" ? new Date(Date.parse(t) - minutes * 60000).toISOString() : t);
+    return { ...outputs, rollout: { ...rollout, stepTakenAt: back(rollout.stepTakenAt), finalizedAt: back(rollout.finalizedAt) } };
+}
+
+/**
+ * Walks a stack through successive updates, each with its edits, each fed the
+ * previous update's outputs aged by `minutesBetween` (default an hour: longer
+ * than any hold). Returns every update's plan; stops at the first refusal.
+ */
+export async function walk(
+    stack: string,
+    updates: readonly Record<string, unknown>[],
+    options: { base?: Record<string, string>; previous?: Record<string, unknown>; minutesBetween?: number } = {},
+): Promise<PlanResult[]> {
+    const results: PlanResult[] = [];
+    let config = options.base ?? stackConfig(stack).config;
+    let previous = options.previous;
+    for (const update of updates) {
+        for (const [k, v] of Object.entries(update)) {
+            config = withKey(config, k, v);
+        }
+        const result = await planStack(stack, { config, previous: previous && aged(previous, options.minutesBetween ?? 60) });
+        results.push(result);
+        if (!result.ok) {
+            break;
+        }
+        previous = result.outputs;
+    }
+    return results;
+}
+
+/** The plan of the real prod stack with green at `weight` %, reached step by step from staging at 0. */
+export async function prodAt(weight: number, edits: Record<string, unknown> = {}): Promise<PlanResult> {
+    const steps = [0, 5, 25, 50, 100].filter((w) => w <= weight);
+    const results = await walk("prod", steps.map((w, i) => (i === 0 ? { ...edits, "slotshift:rollout.weight": w } : { "slotshift:rollout.weight": w })));
+    return results[results.length - 1];
 }

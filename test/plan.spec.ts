@@ -82,9 +82,10 @@ describe("the offline plan", () => {
     });
 
     it("runs one plan after another in the same process with no state carried over", async () => {
-        const refused = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 7 }) });
-        const accepted = await planStack("prod");
-        const again = await planStack("prod");
+        const now = new Date("2026-11-26T12:00:00Z");
+        const refused = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 7 }), now });
+        const accepted = await planStack("prod", { now });
+        const again = await planStack("prod", { now });
         expect(refused.ok).to.equal(false);
         expect(accepted.ok).to.equal(true);
         expect(again.resources).to.deep.equal(accepted.resources);

@@ -1,0 +1,348 @@
+/**
+ * The rollout decision: from the stack's config and the state the previous
+ * update left, what this update does, or why it is refused. Pure: the same
+ * function serves `pulumi up`, `pulumi preview`, the offline plan and the CLI.
+ *
+ * The rules (DESIGN.md, "The rollout state machine"):
+ * 1. `weight` is 0 or one of `steps` (the schema checks it).
+ * 2. Forward moves go one step at a time; a jump needs `rollout.force`.
+ * 3. Back to 0 (rollback) is allowed from any weight, always.
+ * 4. A slot that carried traffic in the previous state keeps its version in this update.
+ * 5. The first step above 0 needs the candidate's version deployed at 0 % in the previous state.
+ * 6. `live` flips only from 100 % (finalize), or back to a slot still warm (rollback after finalize).
+ * 7. Versions follow the environment's policy (the schema); the candidate must be newer than live
+ *    unless `rollout.allowDowngrade`.
+ * 8. Promotion: with `promotion.from`, a new candidate must be what that stack has live, and its digest is taken from there.
+ * And the seeds' timing: `minStepMinutes` between canary steps, `warmMinutes` before the previous slot goes.
+ */
+import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "./config";
+import { ConfigError } from "./errors";
+import { slotWeights } from "./routing";
+import { Phase, RolloutState, Transition, isRunning } from "./state";
+import { compareVersions } from "./versions";
+
+/** What the decision needs besides the config. */
+export interface DecisionContext {
+    /** The current time: step ages and warm holds are measured from it. */
+    readonly now: Date;
+    /** The rollout state of the last successful update; undefined for a stack never updated. */
+    readonly previous?: RolloutState;
+    /** The `rollout` output of the `promotion.from` stack; undefined when it has none. */
+    readonly promotionSource?: RolloutState;
+}
+
+/** The accepted plan of an update. */
+export interface Decision {
+    /** The rollout state this update leaves, less the digests (resolved when resources are). */
+    readonly state: Omit<RolloutState, "digests">;
+    /** Digests known before any lookup: from config, from the promotion source, or kept from the previous state. */
+    readonly knownDigests: Readonly<Partial<Record<SlotColour, string>>>;
+}
+
+const key = (path: string) => `slotshift:${path}`;
+
+function refuse(path: string, message: string): never {
+    throw new ConfigError(key(path), message);
+}
+
+/** The step after `weight` in `steps` (the first step from 0), or undefined past the last. */
+export function nextStepAfter(weight: number, steps: readonly number[]): number | undefined {
+    return steps.find((s) => s > weight);
+}
+
+/** Minutes between two times, rounded down. */
+function minutesBetween(from: string, to: Date): number {
+    const t = Date.parse(from);
+    return Number.isNaN(t) ? Number.POSITIVE_INFINITY : Math.floor((to.getTime() - t) / 60000);
+}
+
+const pct = (w: number) => `${w} %`;
+
+/** The legal weights after `prevW`, in words, for refusals. */
+function legalAfter(prevW: number, steps: readonly number[]): string {
+    const next = nextStepAfter(prevW, steps);
+    const lower = steps.filter((s) => s < prevW);
+    const parts: string[] = [];
+    if (next !== undefined) {
+        parts.push(`the next step is ${next}`);
+    } else {
+        parts.push(`${prevW} is the last step: finalize next (set slotshift:rollout.live)`);
+    }
+    if (lower.length > 0) {
+        parts.push(`a lower step (${lower.join(", ")})`);
+    }
+    if (prevW > 0) {
+        parts.push("0 to roll back");
+    }
+    return parts.join(", or ");
+}
+
+/**
+ * Decides what an update does. Throws a ConfigError naming the key, the value,
+ * the previous state that makes it wrong and the legal values.
+ */
+export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
+    const r = cfg.rollout;
+    const P = ctx.previous;
+    const now = ctx.now.toISOString();
+    const direct = r.strategy === "direct";
+    const live = r.live;
+    const cand = otherSlot(live);
+    const w = direct ? 0 : r.weight;
+    const version = (c: SlotColour) => cfg.slots[c].version ?? null;
+    const knownDigests: Partial<Record<SlotColour, string>> = {};
+
+    let transition: Transition;
+    let warm: SlotColour | null = null;
+    let finalizedAt: string | null = null;
+    let stepTakenAt = now;
+    let staging = false;
+
+    if (P === undefined) {
+        // Rule 5: nothing has been deployed at 0 % yet.
+        if (w > 0) {
+            refuse(
+                "rollout.weight",
+                `slotshift:rollout.weight is ${w} but this stack has no previous update, so ${cand} has not been staged; ` +
+                    `deploy it at 0 first (set slotshift:rollout.weight to 0), then ${r.steps[0]}`,
+            );
+        }
+        transition = "first-deploy";
+        staging = !direct && version(cand) !== null;
+    } else {
+        const prevCand = otherSlot(P.live);
+        const prevW = P.strategy === "direct" ? 0 : P.weights[prevCand];
+
+        if (P.strategy !== r.strategy && prevW > 0) {
+            refuse(
+                "rollout.strategy",
+                `slotshift:rollout.strategy is ${r.strategy} but the previous update left ${prevCand} at ${pct(prevW)} under ${P.strategy}; ` +
+                    `change the strategy at 0 % only: roll back (slotshift:rollout.weight 0) or finish the rollout first`,
+            );
+        }
+
+        // Rule 4: a slot that carried traffic keeps its version, its digest and its pods.
+        if (!direct) {
+            for (const c of SLOT_COLOURS) {
+                if (P.weights[c] === 0) {
+                    continue;
+                }
+                const s = cfg.slots[c];
+                if (version(c) !== P.versions[c]) {
+                    refuse(
+                        `slots.${c}.version`,
+                        `slotshift:slots.${c}.version is ${JSON.stringify(version(c))} but ${c} carried ${pct(P.weights[c])} in the previous update with ${P.versions[c]}; ` +
+                            `a slot keeps its version while it carries traffic: move its traffic away first (slotshift:rollout.weight 0, or finalize), then change it`,
+                    );
+                }
+                if (s.decommissioned) {
+                    refuse(
+                        `slots.${c}.decommissioned`,
+                        `slotshift:slots.${c}.decommissioned is true but ${c} carried ${pct(P.weights[c])} in the previous update; ` +
+                            `move its traffic away in one update, then decommission it in the next`,
+                    );
+                }
+                if (s.digest !== undefined && P.digests[c] !== null && s.digest !== P.digests[c]) {
+                    refuse(
+                        `slots.${c}.digest`,
+                        `slotshift:slots.${c}.digest is ${s.digest} but ${c} carried ${pct(P.weights[c])} in the previous update with ${P.digests[c]}; a slot keeps its image while it carries traffic`,
+                    );
+                }
+            }
+        }
+
+        if (live !== P.live) {
+            // Rule 6: live flips at 100 % (finalize) or back to the warm slot (rollback after finalize).
+            if (direct) {
+                refuse("rollout.live", `slotshift:rollout.live is ${live} but strategy direct updates ${P.live} in place; keep slotshift:rollout.live at ${P.live}`);
+            }
+            if (P.weights[live] === 100) {
+                if (w !== 0) {
+                    refuse("rollout.weight", `slotshift:rollout.weight is ${w} but finalizing (slotshift:rollout.live ${P.live} -> ${live}) sets it back to 0: ${live} carries all traffic as live`);
+                }
+                if (version(cand) !== P.versions[cand] || !isRunning(cfg, cand)) {
+                    refuse(
+                        `slots.${cand}`,
+                        `slotshift:slots.${cand} changes while finalizing; keep ${cand} at ${P.versions[cand]}, running, so it stays warm for a rollback; change it in a later update`,
+                    );
+                }
+                transition = "finalize";
+                warm = cand;
+                finalizedAt = now;
+            } else if (P.warm === live && P.versions[live] === version(live) && P.replicas[live] > 0 && isRunning(cfg, live)) {
+                if (w !== 0) {
+                    refuse("rollout.weight", `slotshift:rollout.weight is ${w} but a rollback to the warm slot ${live} sets it to 0`);
+                }
+                transition = "rollback-after-finalize";
+            } else {
+                const back = P.warm === null ? "" : ` or back to ${P.warm} while it is warm (a rollback after finalize)`;
+                refuse(
+                    "rollout.live",
+                    `slotshift:rollout.live is ${live} but the previous update left ${live} at ${pct(P.weights[live])}; ` +
+                        `live flips only when the candidate is at 100 % (finalize)${back}; keep slotshift:rollout.live at ${P.live}`,
+                );
+            }
+        } else if (direct) {
+            transition = version(live) === P.versions[live] ? "unchanged" : "update-in-place";
+            stepTakenAt = transition === "unchanged" ? P.stepTakenAt : now;
+        } else {
+            const candChanged = version(cand) !== P.versions[cand];
+            const wasWarm = P.warm === cand;
+            if (w > 0) {
+                // Rule 5: traffic only to what the previous update deployed.
+                if (candChanged) {
+                    refuse(
+                        "rollout.weight",
+                        `slotshift:rollout.weight is ${w} but the previous update ran ${cand} with ${P.versions[cand] ?? "no version"}, not ${version(cand)}; ` +
+                            `stage ${version(cand)} at 0 first (slotshift:rollout.weight 0, pulumi up), then ${r.steps[0]}`,
+                    );
+                }
+                if (P.replicas[cand] === 0) {
+                    refuse(
+                        "rollout.weight",
+                        `slotshift:rollout.weight is ${w} but ${cand} ran no pods in the previous update; stage it at 0 first (slotshift:rollout.weight 0, pulumi up)`,
+                    );
+                }
+            }
+            if (w > prevW) {
+                // Rule 2: one step at a time.
+                const next = nextStepAfter(prevW, r.steps);
+                if (w !== next && !r.force) {
+                    refuse(
+                        "rollout.weight",
+                        `slotshift:rollout.weight is ${w} but the previous update left ${cand} at ${pct(prevW)}; ${legalAfter(prevW, r.steps)}; set slotshift:rollout.force to jump`,
+                    );
+                }
+                // The seeds' hold between canary steps.
+                if (prevW > 0 && r.minStepMinutes > 0 && !r.force) {
+                    const age = minutesBetween(P.stepTakenAt, ctx.now);
+                    if (age < r.minStepMinutes) {
+                        refuse(
+                            "rollout.weight",
+                            `slotshift:rollout.weight is ${w} but ${cand} has carried ${pct(prevW)} for ${Math.max(age, 0)} minute(s) (since ${P.stepTakenAt}); ` +
+                                `slotshift:rollout.minStepMinutes is ${r.minStepMinutes}: wait ${r.minStepMinutes - Math.max(age, 0)} more, roll back with 0, or set slotshift:rollout.force`,
+                        );
+                    }
+                }
+                transition = w === next ? "step" : "jump";
+            } else if (w < prevW) {
+                transition = w === 0 ? "rollback" : "step-back";
+            } else if (candChanged) {
+                transition = version(cand) === null ? "decommission" : "stage";
+                staging = version(cand) !== null;
+            } else if (isRunning(cfg, cand) !== P.replicas[cand] > 0) {
+                transition = isRunning(cfg, cand) ? "stage" : "decommission";
+            } else {
+                transition = "unchanged";
+            }
+
+            // The warm hold: the previous live slot stays as it is for warmMinutes after a finalize.
+            if (wasWarm && (candChanged || !isRunning(cfg, cand)) && P.finalizedAt !== null && !r.force) {
+                const age = minutesBetween(P.finalizedAt, ctx.now);
+                if (age < r.warmMinutes) {
+                    const what = candChanged ? "version" : "decommissioned";
+                    refuse(
+                        `slots.${cand}.${what}`,
+                        `slotshift:slots.${cand}.${what} changes ${cand}, which has been warm for ${Math.max(age, 0)} minute(s) since the finalize at ${P.finalizedAt}; ` +
+                            `slotshift:rollout.warmMinutes is ${r.warmMinutes}: keep it ${r.warmMinutes - Math.max(age, 0)} more minute(s) for an instant rollback, or set slotshift:rollout.force`,
+                    );
+                }
+            }
+            if (wasWarm && !candChanged && isRunning(cfg, cand) && w === 0) {
+                warm = cand;
+                finalizedAt = P.finalizedAt;
+            }
+            stepTakenAt = w === prevW ? P.stepTakenAt : now;
+        }
+    }
+
+    // Rule 7: the candidate is newer than live, whenever it is staged or takes traffic.
+    const candVersion = version(cand);
+    const liveVersion = version(live);
+    if (!direct && candVersion !== null && liveVersion !== null && (staging || w > 0) && transition !== "rollback-after-finalize") {
+        if (compareVersions(candVersion, liveVersion) <= 0 && !r.allowDowngrade) {
+            refuse(
+                `slots.${cand}.version`,
+                `slotshift:slots.${cand}.version is ${JSON.stringify(candVersion)}, not newer than ${liveVersion} on the live slot ${live}; ` +
+                    `stage a newer version, or set slotshift:rollout.allowDowngrade to deploy an older one`,
+            );
+        }
+    }
+
+    // Rule 8: promotion takes only what the source stack has live, with its digest.
+    if (!direct && staging && cfg.promotion.from !== undefined && candVersion !== null) {
+        const from = cfg.promotion.from;
+        const src = ctx.promotionSource;
+        if (src === undefined) {
+            refuse(
+                "promotion.from",
+                `slotshift:promotion.from is ${JSON.stringify(from)} but that stack has no rollout output to promote from (never updated, or not readable); ` +
+                    `deploy ${candVersion} there first`,
+            );
+        }
+        const srcVersion = src.versions[src.live];
+        const srcDigest = src.digests[src.live];
+        if (srcVersion !== candVersion) {
+            refuse(
+                `slots.${cand}.version`,
+                `slotshift:slots.${cand}.version is ${JSON.stringify(candVersion)} but ${from} has ${srcVersion ?? "nothing"} live; ` +
+                    `this stack only takes what ${from} has live: promote ${srcVersion ?? "a version"} or finish the release in ${from} first`,
+            );
+        }
+        if (srcDigest === null) {
+            refuse("promotion.from", `slotshift:promotion.from is ${JSON.stringify(from)} but ${from} reports no digest for its live slot ${src.live}`);
+        }
+        const given = cfg.slots[cand].digest;
+        if (given !== undefined && given !== srcDigest) {
+            refuse(
+                `slots.${cand}.digest`,
+                `slotshift:slots.${cand}.digest is ${given} but ${from} runs ${candVersion} as ${srcDigest}; promote the artifact, never another build: remove the digest or use ${srcDigest}`,
+            );
+        }
+        knownDigests[cand] = srcDigest;
+    }
+
+    for (const c of SLOT_COLOURS) {
+        const given = cfg.slots[c].digest;
+        if (given !== undefined) {
+            knownDigests[c] ??= given;
+        } else if (cfg.promotion.from !== undefined && P !== undefined && version(c) !== null && version(c) === P.versions[c] && P.digests[c] !== null) {
+            // A promoted image stays what was promoted, whatever the source stack runs by now.
+            knownDigests[c] ??= P.digests[c]!;
+        }
+    }
+
+    const running = (c: SlotColour) => isRunning(cfg, c);
+    let phase: Phase;
+    if (direct) {
+        phase = "stable";
+    } else if (w === 0) {
+        phase = running(cand) && warm !== cand ? "staged" : "stable";
+    } else {
+        phase = w === 100 ? "shifted" : "shifting";
+    }
+    const step = w === 0 ? 0 : r.steps.indexOf(w) + 1;
+    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? nextStepAfter(w, r.steps) ?? null : null;
+    const versions = { blue: version("blue"), green: version("green") };
+    const replicas = { blue: running("blue") ? cfg.app.replicas : 0, green: running("green") ? cfg.app.replicas : 0 };
+
+    return {
+        state: {
+            strategy: r.strategy,
+            live,
+            candidate: direct ? null : cand,
+            weights: slotWeights(live, w),
+            versions,
+            replicas,
+            phase,
+            step,
+            nextStep,
+            steps: [...r.steps],
+            warm,
+            stepTakenAt,
+            finalizedAt,
+            transition,
+        },
+        knownDigests,
+    };
+}
