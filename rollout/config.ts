@@ -285,6 +285,19 @@ function schemaFor(env: Environment, stack: string) {
         });
 }
 
+const schemas = new Map<string, ReturnType<typeof schemaFor>>();
+
+/** The schema of an environment and stack, built once (building one costs more than parsing with it). */
+function cachedSchema(env: Environment, stack: string): ReturnType<typeof schemaFor> {
+    const k = `${env}\u0000${stack}`;
+    let schema = schemas.get(k);
+    if (schema === undefined) {
+        schema = schemaFor(env, stack);
+        schemas.set(k, schema);
+    }
+    return schema;
+}
+
 /** The parsed, defaulted config of one stack. */
 export type SlotshiftConfig = z.output<ReturnType<typeof schemaFor>>;
 export type SlotConfig = SlotshiftConfig["slots"][SlotColour];
@@ -430,7 +443,7 @@ export function parseStackConfig(raw: RawConfig, stack: string): SlotshiftConfig
         input[key] = key === "environment" ? text : decodeValue(text);
     }
     input.environment = env;
-    const schema = schemaFor(env, stack);
+    const schema = cachedSchema(env, stack);
     const result = schema.safeParse(input);
     if (!result.success) {
         for (const issue of result.error.issues) {
