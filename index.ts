@@ -5,11 +5,17 @@
  * changes nothing.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as sdkConfig from "@pulumi/pulumi/runtime/config";
+import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
 import { ResourceGroup } from "@pulumi/azure-native/resources";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
 import { BlueGreenApp } from "./components/blueGreenApp";
+import { DeploymentDashboard } from "./components/deploymentDashboard";
+import { MonitoringAlerts } from "./components/monitoringAlerts";
+import { Telemetry } from "./components/telemetry";
+import { alertRules } from "./rollout/alerts";
 import { now } from "./rollout/clock";
-import { SlotshiftConfig, parseStackConfig } from "./rollout/config";
+import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
 import { decide } from "./rollout/decide";
 import { ConfigError } from "./rollout/errors";
 import { releaseOutput } from "./rollout/release";
@@ -18,6 +24,13 @@ import { RolloutState, readRolloutState } from "./rollout/state";
 /** A config refusal as Pulumi should print it: the message alone, no stack trace; `key` kept for the offline plan. */
 function refused(stack: string, e: ConfigError): Error {
     return Object.assign(new pulumi.RunError(`slotshift refused the config of stack ${stack}: ${e.message}`), { key: e.key });
+}
+
+/** Whether Pulumi holds a config key as a secret. The SDK knows but does not export it in its types. */
+function isSecretKey(key: string): boolean {
+    const sdk = sdkConfig as unknown as { isConfigSecret?: (k: string) => boolean };
+    // Without the SDK's answer, trust the value is secret: the program wraps it in pulumi.secret regardless.
+    return sdk.isConfigSecret?.(key) ?? true;
 }
 
 /** The fully qualified name of a stack of this project. */
@@ -56,7 +69,7 @@ export = async () => {
     let decision: ReturnType<typeof decide>;
     const prefixOf = (c: SlotshiftConfig) => `${c.app.name}-${stack}`;
     try {
-        cfg = parseStackConfig(raw, stack);
+        cfg = parseStackConfig(raw, stack, { isSecret: isSecretKey });
         decision = await decideUpdate(cfg, stack, prefixOf(cfg));
     } catch (e) {
         throw ConfigError.isInstance(e) ? refused(stack, e) : e;
@@ -74,6 +87,20 @@ export = async () => {
             labels: { app: cfg.app.name, environment: cfg.environment, "app.kubernetes.io/managed-by": "slotshift" },
         },
     });
+    const subscriptionId = getClientConfigOutput().subscriptionId;
+    const azureId = (resourceGroup: string, provider: string, name: string) =>
+        pulumi.interpolate`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
+    const a = cfg.alerts;
+
+    const telemetry = new Telemetry(`${prefix}-telemetry`, {
+        app: cfg.app.name,
+        resourceGroupName: resourceGroup.name,
+        location,
+        subscriptionId,
+        retentionDays: a.retentionDays,
+        existingWorkspace: a.workspace,
+        namespace: namespace.metadata.name,
+    });
     const app = new BlueGreenApp(prefix, {
         config: cfg,
         decision,
@@ -81,6 +108,42 @@ export = async () => {
         location,
         resourceGroupName: resourceGroup.name,
         namespace: namespace.metadata.name,
+        telemetrySecret: telemetry.secretName,
+    });
+
+    const colours = cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS];
+    const databaseServerId = a.database && azureId(a.database.resourceGroup, "Microsoft.DBforPostgreSQL/flexibleServers", a.database.server);
+    new MonitoringAlerts(`${prefix}-alerts`, {
+        app: cfg.app.name,
+        stack,
+        resourceGroupName: resourceGroup.name,
+        location,
+        rules: alertRules({
+            app: cfg.app.name,
+            namespace: cfg.app.namespace ?? prefix,
+            alerts: a,
+            colours,
+            health: app.trafficManagerProfileId === undefined ? "kubelet" : "traffic-manager",
+            database: databaseServerId !== undefined,
+        }),
+        inFlight: decision.state.phase !== "stable" || decision.state.warm !== null,
+        emails: a.emails,
+        // A Pulumi secret end to end: it never appears in plain outputs or the preview.
+        webhookUrl: a.webhookUrl === undefined ? undefined : pulumi.secret(a.webhookUrl),
+        workspaceId: telemetry.workspaceId,
+        trafficManagerProfileId: app.trafficManagerProfileId,
+        databaseServerId,
+    });
+    new DeploymentDashboard(`${prefix}-monitor`, {
+        app: cfg.app.name,
+        stack,
+        resourceGroupName: resourceGroup.name,
+        location,
+        colours,
+        workspaceId: telemetry.workspaceId,
+        trafficManagerProfileId: app.trafficManagerProfileId,
+        databaseServerId,
+        cacheId: a.cache && azureId(a.cache.resourceGroup, "Microsoft.Cache/redis", a.cache.name),
     });
 
     return {

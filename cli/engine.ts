@@ -67,6 +67,8 @@ export interface PlanOptions {
      * `references`: plan that stack from its own file first and use its outputs. @default false
      */
     readonly resolveReferences?: boolean;
+    /** Keep stack traces while the program runs (slower; for debugging the program). @default false */
+    readonly stackTraces?: boolean;
     /** The time the program sees; the real clock when absent. */
     readonly now?: Date;
     /** Called with a note when a reference is resolved by planning the other stack. */
@@ -89,7 +91,7 @@ export function plain(value: unknown): unknown {
     }
     const obj = value as Record<string, unknown>;
     if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
-        return SECRET_MARK;
+        return hide(reveal(obj.value));
     }
     if (obj[SECRET_SIG_KEY] === RESOURCE_SIG) {
         return obj.urn;
@@ -104,6 +106,21 @@ export function plain(value: unknown): unknown {
         }
     }
     return out;
+}
+
+/**
+ * A secret as the plan shows it: every value `[secret]`, the shape kept (the
+ * keys of a secret map, the length of a secret list), so the plan still says
+ * what kind of thing is there without a single secret character.
+ */
+function hide(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(hide);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v)]));
+    }
+    return SECRET_MARK;
 }
 
 /** Strips secret markers but keeps the values: what the program's mocks hand back as resource state. */
@@ -143,6 +160,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     if (type === "azure-native:resources:ResourceGroup") {
         state.name = inputs.resourceGroupName ?? name;
     }
+    if (type === "azure-native:applicationinsights:Component") {
+        state.connectionString = `InstrumentationKey=${createHash("sha256").update(name).digest("hex").slice(0, 32)};IngestionEndpoint=https://${String(inputs.location)}.in.applicationinsights.azure.com/`;
+    }
     if (type === "docker:index/image:Image") {
         state.repoDigest = `${String(inputs.imageName).replace(/:[^/:]*$/, "")}@${offlineDigest(String(inputs.imageName))}`;
     }
@@ -166,6 +186,13 @@ export function offlineDigest(ref: string): string {
 /** Answers for provider functions the program calls, unless a plan supplies its own. */
 const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
     "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({ name: inputs.name, sha256Digest: offlineDigest(String(inputs.name)) }),
+    // The subscription the offline plan pretends to deploy to.
+    "azure-native:authorization:getClientConfig": () => ({
+        subscriptionId: "00000000-0000-0000-0000-000000000000",
+        tenantId: "00000000-0000-0000-0000-000000000000",
+        clientId: "00000000-0000-0000-0000-000000000000",
+        objectId: "00000000-0000-0000-0000-000000000000",
+    }),
 };
 
 let running = false;
@@ -303,6 +330,11 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     // A program that throws rejects the stack's own promises too; Pulumi's host catches those
     // as unhandled rejections, and so does this engine while the program runs.
     process.on("unhandledRejection", fail);
+    // The SDK captures a stack trace for every resource and promise (source positions, leak
+    // reports), and rendering them through source maps is most of an offline run's time.
+    // The plan reads neither; refusals carry their messages, not their stacks.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = options.stackTraces ? stackTraceLimit : 0;
     try {
         await pulumi.runtime.runInPulumiStack(program);
     } catch (e) {
@@ -312,6 +344,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
         await pulumi.runtime.disconnect();
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
+        Error.stackTraceLimit = stackTraceLimit;
         process.off("unhandledRejection", fail);
     }
 

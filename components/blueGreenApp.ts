@@ -24,6 +24,8 @@ export interface BlueGreenAppArgs {
     readonly namespace: pulumi.Input<string>;
     /** The project root, for a dev build context. @default the working directory */
     readonly root?: string;
+    /** The Secret with the Application Insights connection string, passed to every slot. */
+    readonly telemetrySecret?: pulumi.Input<string>;
 }
 
 /** The `endpoints` output: the public name and each slot's own name. */
@@ -42,6 +44,8 @@ export class BlueGreenApp extends pulumi.ComponentResource {
     public readonly rollout: pulumi.Output<RolloutState>;
     /** The `endpoints` output. */
     public readonly endpoints: pulumi.Output<EndpointsOutput>;
+    /** The Traffic Manager profile's ID, when that is the router. */
+    public readonly trafficManagerProfileId?: pulumi.Output<string>;
 
     constructor(name: string, args: BlueGreenAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slotshift:app:BlueGreenApp", name, {}, opts);
@@ -94,6 +98,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     dnsLabel: `${cfg.app.name}-${args.stack}-${colour}`,
                     location: args.location,
                     publicPort: cfg.traffic.probePort,
+                    telemetrySecret: args.telemetrySecret,
                 },
                 { parent: this },
             );
@@ -114,7 +119,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     probePort: cfg.traffic.probePort,
                     probeIntervalSeconds: cfg.traffic.probeIntervalSeconds,
                     probeTimeoutSeconds: cfg.traffic.probeTimeoutSeconds,
-                    toleratedFailures: cfg.traffic.toleratedFailures,
+                    toleratedFailures: cfg.alerts.healthFailures,
                     live: r.live,
                     candidateWeight: r.weight,
                     slots: {
@@ -125,6 +130,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                 { parent: this },
             );
             publicName = tm.fqdn;
+            this.trafficManagerProfileId = tm.profileId;
         } else {
             new GatewayRoute(
                 `${name}-route`,

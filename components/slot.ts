@@ -3,6 +3,7 @@ import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import { SlotColour } from "../rollout/config";
+import { roleName } from "../rollout/alerts";
 import { labelValue } from "../rollout/routing";
 import { BuildMetadata } from "../rollout/versions";
 
@@ -41,6 +42,8 @@ export interface SlotArgs {
     readonly publicPort?: number;
     /** Requests and limits. @default 100m/128Mi requested, 500m/256Mi limit */
     readonly resources?: SlotResources;
+    /** The Secret holding the Application Insights connection string; the app's telemetry is named `<app>-<colour>`. */
+    readonly telemetrySecret?: pulumi.Input<string>;
 }
 
 const DEFAULT_RESOURCES: SlotResources = {
@@ -124,6 +127,20 @@ export class Slot extends pulumi.ComponentResource {
                                         { name: "APP_VERSION", value: args.version ?? "" },
                                         { name: "ENVIRONMENT", value: args.environment },
                                         { name: "PORT", value: String(args.port) },
+                                        ...(args.telemetrySecret === undefined
+                                            ? []
+                                            : [
+                                                  // The slot's requests carry its role name: alerts and the dashboard tell the slots apart by it.
+                                                  { name: "OTEL_SERVICE_NAME", value: roleName(args.app, args.colour) },
+                                                  {
+                                                      name: "OTEL_RESOURCE_ATTRIBUTES",
+                                                      value: `service.version=${args.version ?? "none"},deployment.environment=${args.environment}`,
+                                                  },
+                                                  {
+                                                      name: "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                                                      valueFrom: { secretKeyRef: { name: args.telemetrySecret, key: "connection-string" } },
+                                                  },
+                                              ]),
                                     ],
                                     readinessProbe: {
                                         httpGet: { path: args.healthPath, port: "http" },

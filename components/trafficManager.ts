@@ -46,6 +46,8 @@ export interface TrafficManagerArgs {
 export class TrafficManager extends pulumi.ComponentResource {
     /** The public name: `<dnsName>.trafficmanager.net`. */
     public readonly fqdn: pulumi.Output<string>;
+    /** The profile's resource ID. */
+    public readonly profileId: pulumi.Output<string>;
     /** The endpoints by slot. */
     public readonly endpoints: Readonly<Record<SlotColour, Endpoint>>;
 
@@ -88,6 +90,7 @@ export class TrafficManager extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        this.profileId = profile.id;
         const endpoints = {} as Record<SlotColour, Endpoint>;
         for (const colour of SLOT_COLOURS) {
             endpoints[colour] = new Endpoint(

@@ -87,6 +87,12 @@ const isoDate = z.iso.datetime({ error: "an ISO 8601 UTC time, e.g. 2025-11-19T1
 
 const email = z.email({ error: "an email address" });
 
+/** An Azure resource group name. */
+const resourceGroupName = pattern(/^[-\w._()]{1,90}$/, "an Azure resource group name: letters, digits, '-', '_', '.', '(' and ')', at most 90", 90);
+
+/** An Azure resource name as most services take it. */
+const azureName = pattern(/^[A-Za-z0-9][A-Za-z0-9-]{1,61}[A-Za-z0-9]$/, "an Azure resource name: 3 to 63 letters, digits and '-'", 63);
+
 const threshold = (what: string) =>
     z
         .strictObject({
@@ -183,7 +189,6 @@ function schemaFor(env: Environment, stack: string) {
                 .default([]),
             probeIntervalSeconds: z.union([z.literal(10), z.literal(30)], { error: "10 or 30 (the only probe intervals Azure Traffic Manager offers)" }).default(30),
             probeTimeoutSeconds: intIn(5, 10, "a probe timeout from 5 to 10 seconds").default(10),
-            toleratedFailures: intIn(0, 9).default(3),
         })
         .refine((t) => t.probeTimeoutSeconds < t.probeIntervalSeconds, {
             error: "a probe timeout below the probe interval (5 to 9 seconds for a 10-second interval)",
@@ -202,7 +207,16 @@ function schemaFor(env: Environment, stack: string) {
                 .strictObject({ max: intIn(1, 100000), alertAt: intIn(1, 100000) })
                 .refine((c) => c.alertAt <= c.max, { error: "alertAt at most max", path: ["alertAt"] })
                 .prefault({ max: 20, alertAt: 18 }),
+            /** Consecutive failed health probes before a slot counts as down (and Traffic Manager stops routing to it). */
             healthFailures: intIn(1, 9).default(3),
+            /** Days the Log Analytics workspace keeps data. */
+            retentionDays: intIn(30, 730).default(30),
+            /** An existing Log Analytics workspace to use instead of creating one. */
+            workspace: z.strictObject({ resourceGroup: resourceGroupName, name: azureName }).optional(),
+            /** The shared PostgreSQL flexible server whose connections are watched. */
+            database: z.strictObject({ resourceGroup: resourceGroupName, server: azureName }).optional(),
+            /** An Azure Cache for Redis whose hit rate the dashboard shows. */
+            cache: z.strictObject({ resourceGroup: resourceGroupName, name: azureName }).optional(),
             emails: z.array(email, { error: "a list of email addresses" }).max(20, { error: "at most 20 email addresses" }).default([]),
             webhookUrl: z.url({ protocol: /^https$/, error: "an https URL, given as a Pulumi secret" }).optional(),
         })
@@ -419,6 +433,20 @@ function describeUnknownKey(prefix: readonly PropertyKey[], key: string, known: 
     return `${full} is not a known key; did you mean ${keyPath([...prefix, nearest])}? (known here: ${known.join(", ")})`;
 }
 
+/** How a config is parsed. */
+export interface ParseOptions {
+    /**
+     * Whether Pulumi holds a key as a secret. When given, keys that must be
+     * secrets (`slotshift:alerts.webhookUrl`) are refused in plain text.
+     */
+    readonly isSecret?: (key: string) => boolean;
+}
+
+/** Values that must be Pulumi secrets, by the top-level key holding them. */
+const SECRET_VALUES: readonly { readonly top: string; readonly path: readonly string[]; readonly how: string }[] = [
+    { top: "alerts", path: ["webhookUrl"], how: "pulumi config set --secret --path 'slotshift:alerts.webhookUrl' https://..." },
+];
+
 /**
  * Parses and validates the `slotshift:*` keys of a stack's config.
  *
@@ -426,7 +454,7 @@ function describeUnknownKey(prefix: readonly PropertyKey[], key: string, known: 
  * @param stack the stack name; the environment defaults to it
  * @throws ConfigError naming the key, the value and what is allowed
  */
-export function parseStackConfig(raw: RawConfig, stack: string): SlotshiftConfig {
+export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOptions = {}): SlotshiftConfig {
     const env = environmentOf(raw, stack);
     const input: Record<string, unknown> = {};
     const problems: { key: string; message: string }[] = [];
@@ -443,6 +471,15 @@ export function parseStackConfig(raw: RawConfig, stack: string): SlotshiftConfig
         input[key] = key === "environment" ? text : decodeValue(text);
     }
     input.environment = env;
+    if (options.isSecret) {
+        for (const secret of SECRET_VALUES) {
+            const value = valueAt(input, [secret.top, ...secret.path]);
+            if (value !== undefined && !options.isSecret(`${NAMESPACE}:${secret.top}`)) {
+                const k = keyPath([secret.top, ...secret.path]);
+                problems.push({ key: k, message: `${k} is given in plain text; allowed: a Pulumi secret only (${secret.how})` });
+            }
+        }
+    }
     const schema = cachedSchema(env, stack);
     const result = schema.safeParse(input);
     if (!result.success) {

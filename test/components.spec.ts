@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Namespace } from "kubernetes-models/v1/Namespace";
+import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
@@ -189,6 +190,7 @@ describe("components", () => {
                             "kubernetes:core/v1:Service": () => new Service(r.inputs as never).validate(),
                             "kubernetes:policy/v1:PodDisruptionBudget": () => new PodDisruptionBudget(r.inputs as never).validate(),
                             "kubernetes:core/v1:Namespace": () => new Namespace(r.inputs as never).validate(),
+                            "kubernetes:core/v1:Secret": () => new Secret(r.inputs as never).validate(),
                             [ROUTE]: () => new HTTPRoute(r.inputs as never).validate(),
                         }[r.type];
                         expect(validate, `a validator for ${r.type}`).to.not.equal(undefined);
