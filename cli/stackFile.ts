@@ -132,13 +132,19 @@ function encode(value: unknown): string {
  *                secure values without one get OFFLINE_SECRET.
  */
 export function readStackConfig(root: string, stack: string, secrets: Readonly<Record<string, string>> = {}): StackConfig {
+    const file = stackFilePath(root, stack);
+    return stackConfigFromText(root, stack, fs.readFileSync(file, "utf8"), secrets);
+}
+
+/** Like readStackConfig, for a stack file's text (an edit not yet written). */
+export function stackConfigFromText(root: string, stack: string, text: string, secrets: Readonly<Record<string, string>> = {}): StackConfig {
     const projectFile = path.join(root, "Pulumi.yaml");
     const project = readYaml(projectFile) as { name?: unknown; config?: Record<string, unknown> } | null;
     if (!project || typeof project.name !== "string") {
         throw new UsageError(`${projectFile} has no project name`);
     }
-    const file = stackFilePath(root, stack);
-    const doc = readYaml(file);
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    const doc = readYaml(file, text);
     if (doc !== null && (typeof doc !== "object" || Array.isArray(doc))) {
         throw new UsageError(`${path.basename(file)} is not a mapping: a stack file holds 'config:' and its keys`);
     }

@@ -17,8 +17,7 @@
  */
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "./config";
 import { ConfigError } from "./errors";
-import { slotWeights } from "./routing";
-import { Phase, RolloutState, Transition, isRunning } from "./state";
+import { RolloutState, Transition, isRunning, stateOf } from "./state";
 import { compareVersions } from "./versions";
 
 /** What the decision needs besides the config. */
@@ -29,6 +28,11 @@ export interface DecisionContext {
     readonly previous?: RolloutState;
     /** The `rollout` output of the `promotion.from` stack; undefined when it has none. */
     readonly promotionSource?: RolloutState;
+    /**
+     * Whether digests are known (they are in `pulumi up` and the offline plan). The CLI, which
+     * reads states implied by stack files, has none: it leaves the digest checks to `pulumi up`. @default true
+     */
+    readonly digestsKnown?: boolean;
 }
 
 /** The accepted plan of an update. */
@@ -289,17 +293,19 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                     `this stack only takes what ${from} has live: promote ${srcVersion ?? "a version"} or finish the release in ${from} first`,
             );
         }
-        if (srcDigest === null) {
+        if (srcDigest === null && ctx.digestsKnown !== false) {
             refuse("promotion.from", `slotshift:promotion.from is ${JSON.stringify(from)} but ${from} reports no digest for its live slot ${src.live}`);
         }
         const given = cfg.slots[cand].digest;
-        if (given !== undefined && given !== srcDigest) {
+        if (given !== undefined && srcDigest !== null && given !== srcDigest) {
             refuse(
                 `slots.${cand}.digest`,
                 `slotshift:slots.${cand}.digest is ${given} but ${from} runs ${candVersion} as ${srcDigest}; promote the artifact, never another build: remove the digest or use ${srcDigest}`,
             );
         }
-        knownDigests[cand] = srcDigest;
+        if (srcDigest !== null) {
+            knownDigests[cand] = srcDigest;
+        }
     }
 
     for (const c of SLOT_COLOURS) {
@@ -312,37 +318,8 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
         }
     }
 
-    const running = (c: SlotColour) => isRunning(cfg, c);
-    let phase: Phase;
-    if (direct) {
-        phase = "stable";
-    } else if (w === 0) {
-        phase = running(cand) && warm !== cand ? "staged" : "stable";
-    } else {
-        phase = w === 100 ? "shifted" : "shifting";
-    }
-    const step = w === 0 ? 0 : r.steps.indexOf(w) + 1;
-    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? nextStepAfter(w, r.steps) ?? null : null;
-    const versions = { blue: version("blue"), green: version("green") };
-    const replicas = { blue: running("blue") ? cfg.app.replicas : 0, green: running("green") ? cfg.app.replicas : 0 };
-
     return {
-        state: {
-            strategy: r.strategy,
-            live,
-            candidate: direct ? null : cand,
-            weights: slotWeights(live, w),
-            versions,
-            replicas,
-            phase,
-            step,
-            nextStep,
-            steps: [...r.steps],
-            warm,
-            stepTakenAt,
-            finalizedAt,
-            transition,
-        },
+        state: { ...stateOf(cfg, warm), stepTakenAt, finalizedAt, transition },
         knownDigests,
     };
 }

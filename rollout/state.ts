@@ -3,7 +3,9 @@
  * contract the next update, the CLI and other stacks read. Pure.
  */
 import { z } from "zod";
-import { SLOT_COLOURS, STRATEGIES, SlotColour, SlotshiftConfig, Strategy } from "./config";
+import { SLOT_COLOURS, STRATEGIES, SlotColour, SlotshiftConfig, Strategy, otherSlot } from "./config";
+import { slotWeights } from "./routing";
+import { compareVersions } from "./versions";
 
 /** Where a rollout stands. */
 export const PHASES = ["stable", "staged", "shifting", "shifted"] as const;
@@ -104,4 +106,69 @@ export function isRunning(cfg: SlotshiftConfig, colour: SlotColour): boolean {
     }
     const s = cfg.slots[colour];
     return s.version !== undefined && !s.decommissioned;
+}
+
+/** The parts of a rollout state that follow from a config and which slot is warm. */
+export type ConfigState = Omit<RolloutState, "digests" | "stepTakenAt" | "finalizedAt" | "transition">;
+
+/** What a config puts the slots and the router in, given the warm slot (if any). */
+export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigState {
+    const r = cfg.rollout;
+    const direct = r.strategy === "direct";
+    const live = r.live;
+    const cand = otherSlot(live);
+    const w = direct ? 0 : r.weight;
+    let phase: Phase;
+    if (direct) {
+        phase = "stable";
+    } else if (w === 0) {
+        phase = isRunning(cfg, cand) && warm !== cand ? "staged" : "stable";
+    } else {
+        phase = w === 100 ? "shifted" : "shifting";
+    }
+    const step = w === 0 ? 0 : r.steps.indexOf(w) + 1;
+    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? r.steps.find((s) => s > w) ?? null : null;
+    const version = (c: SlotColour) => cfg.slots[c].version ?? null;
+    return {
+        strategy: r.strategy,
+        live,
+        candidate: direct ? null : cand,
+        weights: slotWeights(live, w),
+        versions: { blue: version("blue"), green: version("green") },
+        replicas: { blue: isRunning(cfg, "blue") ? cfg.app.replicas : 0, green: isRunning(cfg, "green") ? cfg.app.replicas : 0 },
+        phase,
+        step,
+        nextStep,
+        steps: [...r.steps],
+        warm,
+    };
+}
+
+/**
+ * The state a stack file implies when nothing better is known (no outputs of
+ * the last update at hand): the file is taken as what is deployed. A running
+ * candidate at 0 % older than live is the slot a finalize left warm. Times are
+ * unknown and taken as long past, so holds are left to `pulumi up` to check.
+ */
+export function impliedState(cfg: SlotshiftConfig): RolloutState {
+    const cand = otherSlot(cfg.rollout.live);
+    const candVersion = cfg.slots[cand].version;
+    const liveVersion = cfg.slots[cfg.rollout.live].version;
+    const warm =
+        cfg.rollout.strategy !== "direct" &&
+        cfg.rollout.weight === 0 &&
+        isRunning(cfg, cand) &&
+        candVersion !== undefined &&
+        liveVersion !== undefined &&
+        compareVersions(candVersion, liveVersion) < 0
+            ? cand
+            : null;
+    const longAgo = "1970-01-01T00:00:00.000Z";
+    return {
+        ...stateOf(cfg, warm),
+        digests: { blue: null, green: null },
+        stepTakenAt: longAgo,
+        finalizedAt: warm === null ? null : longAgo,
+        transition: "unchanged",
+    };
 }

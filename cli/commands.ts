@@ -1,0 +1,329 @@
+/**
+ * The slotshift commands that read and edit a stack file: status, start, next,
+ * rollback, finalize. Each edit is decided by the same function as `pulumi up`
+ * (rollout/decide.ts) before a byte is written.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { diffLines } from "diff";
+import { SlotshiftConfig, otherSlot, parseStackConfig } from "../rollout/config";
+import { decide } from "../rollout/decide";
+import { ConfigError } from "../rollout/errors";
+import { RolloutState, impliedState, readRolloutState } from "../rollout/state";
+import { VERSION_POLICY, parseVersion, versionPolicyViolation } from "../rollout/versions";
+import { StackOutputs } from "./engine";
+import { StackEdit, configEdit, editText, writeAtomically, FileWriter } from "./stackEdit";
+import { UsageError, listStacks, stackConfigFromText, stackFilePath } from "./stackFile";
+
+/** What every command knows about the stack it works on. */
+export interface StackView {
+    readonly root: string;
+    readonly stack: string;
+    readonly file: string;
+    /** The stack file's text. */
+    readonly text: string;
+    /** Its parsed config. */
+    readonly config: SlotshiftConfig;
+    /** What is deployed: the `rollout` output of the last update, or what the stack file implies. */
+    readonly deployed: RolloutState;
+    /** Where `deployed` came from. */
+    readonly deployedFrom: "outputs" | "stack file";
+    /** The promotion source's state, when the stack has one. */
+    readonly promotionSource?: RolloutState;
+}
+
+/** Options every command takes. */
+export interface ViewOptions {
+    readonly root: string;
+    readonly stack: string;
+    /** Outputs of the stack's last update (`pulumi stack output --json`). */
+    readonly previous?: StackOutputs;
+    /** Outputs of other stacks, by name. */
+    readonly references?: Readonly<Record<string, StackOutputs>>;
+}
+
+/** Parses a stack's config from text; a refusal is a ConfigError, as in `pulumi up`. */
+function configOf(root: string, stack: string, text: string): SlotshiftConfig {
+    const { config } = stackConfigFromText(root, stack, text);
+    return parseStackConfig(config, stack);
+}
+
+/** Reads a stack: its file, its config, and what is deployed. */
+export function viewStack(options: ViewOptions): StackView {
+    const file = stackFilePath(options.root, options.stack);
+    const text = fs.readFileSync(file, "utf8");
+    const config = configOf(options.root, options.stack, text);
+    let deployed: RolloutState | undefined;
+    try {
+        deployed = options.previous === undefined ? undefined : readRolloutState(options.previous.rollout);
+    } catch (e) {
+        throw new UsageError(`--previous: ${(e as Error).message}`);
+    }
+    let promotionSource: RolloutState | undefined;
+    const from = config.promotion.from?.split("/").pop();
+    if (from !== undefined) {
+        const given = options.references?.[from];
+        if (given !== undefined) {
+            promotionSource = readRolloutState(given.rollout);
+        } else if (listStacks(options.root).includes(from)) {
+            // Without its outputs, the source's stack file says what it has live.
+            const sourceText = fs.readFileSync(stackFilePath(options.root, from), "utf8");
+            promotionSource = impliedState(configOf(options.root, from, sourceText));
+        }
+    }
+    return {
+        root: options.root,
+        stack: options.stack,
+        file,
+        text,
+        config,
+        deployed: deployed ?? impliedState(config),
+        deployedFrom: deployed === undefined ? "stack file" : "outputs",
+        promotionSource,
+    };
+}
+
+/** The same stack with its file's text replaced (an edit): what is deployed stays. */
+export function withText(view: StackView, text: string): StackView {
+    return { ...view, text, config: configOf(view.root, view.stack, text) };
+}
+
+/** The weight bar: `5 ▸ 25 ▸ [50] ▸ 100`, with `[0]` in front at weight 0. */
+export function weightBar(steps: readonly number[], weight: number): string {
+    const marks = weight === 0 ? ["[0]", ...steps.map(String)] : steps.map((s) => (s === weight ? `[${s}]` : String(s)));
+    return marks.join(" ▸ ");
+}
+
+/** What to do next, as a command line; null when nothing is in flight. */
+export function nextCommand(view: StackView): { command: string; why: string } | null {
+    const s = `--stack ${view.stack}`;
+    const st = impliedState(view.config);
+    switch (st.phase) {
+        case "staged":
+            return { command: `slotshift next ${s}`, why: `send ${st.nextStep} % to ${st.candidate}` };
+        case "shifting":
+            return { command: `slotshift next ${s}`, why: `send ${st.nextStep} % to ${st.candidate} (or: slotshift rollback ${s})` };
+        case "shifted":
+            return { command: `slotshift finalize ${s}`, why: `make ${st.candidate} live (or: slotshift rollback ${s})` };
+        case "stable":
+            return st.warm === null
+                ? null
+                : { command: `slotshift rollback ${s}`, why: `only if ${st.live} misbehaves: ${st.warm} is still warm with ${st.versions[st.warm]}` };
+    }
+}
+
+/** The status of a stack, for people and for `--json`. */
+export interface Status {
+    readonly stack: string;
+    readonly environment: string;
+    readonly strategy: string;
+    readonly live: { readonly slot: string; readonly version: string | null; readonly weight: number };
+    readonly candidate: { readonly slot: string; readonly version: string | null; readonly weight: number; readonly running: boolean } | null;
+    readonly steps: readonly number[];
+    readonly weight: number;
+    readonly phase: string;
+    readonly warm: string | null;
+    readonly next: { readonly command: string; readonly why: string } | null;
+    /** What is deployed, when the last update's outputs were given and differ from the stack file. */
+    readonly pending: string | null;
+}
+
+/** The status of a stack. */
+export function status(view: StackView): Status {
+    const st = impliedState(view.config);
+    const cand = st.candidate;
+    let pending: string | null = null;
+    if (view.deployedFrom === "outputs") {
+        const d = view.deployed;
+        const same = d.live === st.live && d.weights.blue === st.weights.blue && d.versions.blue === st.versions.blue && d.versions.green === st.versions.green;
+        if (!same) {
+            pending = `the stack file is ahead of what is deployed (${d.live} live, ${d.candidate ?? "-"} at ${d.candidate ? d.weights[d.candidate] : 0} %): run pulumi up --stack ${view.stack}`;
+        }
+    }
+    return {
+        stack: view.stack,
+        environment: view.config.environment,
+        strategy: st.strategy,
+        live: { slot: st.live, version: st.versions[st.live], weight: st.weights[st.live] },
+        candidate: cand === null ? null : { slot: cand, version: st.versions[cand], weight: st.weights[cand], running: st.replicas[cand] > 0 },
+        steps: st.steps,
+        weight: cand === null ? 0 : st.weights[cand],
+        phase: st.phase,
+        warm: st.warm,
+        next: nextCommand(view),
+        pending,
+    };
+}
+
+/** The status as lines for a terminal. */
+export function renderStatus(s: Status): string {
+    const pad = (t: string) => t.padEnd(11);
+    const lines = [`stack ${s.stack} (environment ${s.environment}, strategy ${s.strategy})`];
+    lines.push(`  ${pad("live")}${s.live.slot.padEnd(6)} ${String(s.live.version ?? "-").padEnd(14)} ${String(s.live.weight).padStart(3)} %`);
+    if (s.candidate) {
+        const note = s.warm === s.candidate.slot ? "  (warm: the previous release, for a rollback)" : s.candidate.running ? "" : "  (no pods)";
+        lines.push(`  ${pad("candidate")}${s.candidate.slot.padEnd(6)} ${String(s.candidate.version ?? "-").padEnd(14)} ${String(s.candidate.weight).padStart(3)} %${note}`);
+        lines.push(`  ${pad("steps")}${weightBar(s.steps, s.weight)}`);
+    }
+    lines.push(`  ${pad("phase")}${s.phase}`);
+    if (s.pending) {
+        lines.push(`  ${pad("pending")}${s.pending}`);
+    }
+    lines.push(`  ${pad("next")}${s.next ? `${s.next.command}   # ${s.next.why}` : `slotshift start <version> --sha <git-sha> --stack ${s.stack}   # stage a release`}`);
+    return lines.join("\n");
+}
+
+/** An edit a command wants, and what it says about it. */
+export interface Change {
+    readonly edits: readonly StackEdit[];
+    /** One line on what the change does. */
+    readonly summary: string;
+}
+
+/** Refuses with the same kind of message as the program: key, value, what is allowed. */
+function refuse(key: string, message: string): never {
+    throw new ConfigError(key, message);
+}
+
+/** `start <version>`: the version in the idle slot at 0 %. */
+export function startChange(view: StackView, version: string, opts: { sha?: string; build?: string; digest?: string }): Change {
+    const cfg = view.config;
+    if (cfg.rollout.strategy === "direct") {
+        const v = parseVersion(version);
+        if (!v) {
+            refuse(`slotshift:slots.${cfg.rollout.live}.version`, `version ${JSON.stringify(version)} is not a semantic version; allowed: ${VERSION_POLICY[cfg.environment]}`);
+        }
+        return slotChange(cfg.rollout.live, v.raw, opts, `update ${cfg.rollout.live} in place to ${v.raw}`);
+    }
+    const idle = otherSlot(cfg.rollout.live);
+    const v = parseVersion(version);
+    if (!v) {
+        refuse(`slotshift:slots.${idle}.version`, `version ${JSON.stringify(version)} is not a semantic version; allowed: ${VERSION_POLICY[cfg.environment]}`);
+    }
+    const violation = versionPolicyViolation(cfg.environment, v.raw);
+    if (violation) {
+        refuse(`slotshift:slots.${idle}.version`, `slotshift:slots.${idle}.version would be ${JSON.stringify(v.raw)}; allowed: ${VERSION_POLICY[cfg.environment]}`);
+    }
+    const change = slotChange(idle, v.raw, opts, `stage ${v.raw} in ${idle} at 0 %`);
+    return { ...change, edits: [...change.edits, configEdit("slotshift:rollout.weight", 0)] };
+}
+
+/** The edits that put a new build in a slot, clearing what described the old one. */
+function slotChange(colour: string, version: string, opts: { sha?: string; build?: string; digest?: string }, summary: string): Change {
+    if (opts.sha === undefined && opts.digest === undefined) {
+        refuse(`slotshift:slots.${colour}.gitSha`, `slotshift:slots.${colour}.gitSha is needed to find the image of ${version}; give --sha <git-sha> (or --digest sha256:...)`);
+    }
+    const k = (name: string) => `slotshift:slots.${colour}.${name}`;
+    const edits: StackEdit[] = [
+        configEdit(k("version"), version),
+        configEdit(k("gitSha"), opts.sha),
+        configEdit(k("buildNumber"), opts.build === undefined ? undefined : /^[0-9]+$/.test(opts.build) ? Number(opts.build) : opts.build),
+        configEdit(k("digest"), opts.digest),
+        // What described the previous build no longer does.
+        configEdit(k("buildDate"), undefined),
+        configEdit(k("branch"), undefined),
+        configEdit(k("nodeVersion"), undefined),
+        configEdit(k("npmVersion"), undefined),
+        configEdit(k("decommissioned"), undefined),
+    ];
+    return { edits, summary };
+}
+
+/** `next`: the next step of the rollout. */
+export function nextChange(view: StackView): Change {
+    const st = impliedState(view.config);
+    const s = view.stack;
+    switch (st.phase) {
+        case "staged":
+        case "shifting":
+            return { edits: [configEdit("slotshift:rollout.weight", st.nextStep!)], summary: `send ${st.nextStep} % to ${st.candidate}` };
+        case "shifted":
+            return refuse("slotshift:rollout.weight", `slotshift:rollout.weight is 100: ${st.candidate} carries all traffic; the next move is slotshift finalize --stack ${s} (or slotshift rollback --stack ${s})`);
+        case "stable":
+            return refuse(
+                "slotshift:rollout.weight",
+                st.strategy === "direct"
+                    ? `strategy direct has no steps; update in place with slotshift start <version> --sha <git-sha> --stack ${s}`
+                    : `nothing is staged in ${st.candidate}; stage a release first: slotshift start <version> --sha <git-sha> --stack ${s}`,
+            );
+    }
+}
+
+/** `rollback`: weight 0, or back to the warm slot after a finalize. */
+export function rollbackChange(view: StackView): Change {
+    const st = impliedState(view.config);
+    if (st.candidate !== null && st.weights[st.candidate] > 0) {
+        return { edits: [configEdit("slotshift:rollout.weight", 0)], summary: `send all traffic back to ${st.live}` };
+    }
+    const warm = view.deployedFrom === "outputs" ? view.deployed.warm : st.warm;
+    if (warm !== null && warm !== st.live) {
+        return { edits: [configEdit("slotshift:rollout.live", warm), configEdit("slotshift:rollout.weight", 0)], summary: `make ${warm} live again (${st.versions[warm]})` };
+    }
+    return refuse("slotshift:rollout.weight", `nothing to roll back in ${view.stack}: ${st.candidate ?? "no candidate"} takes no traffic and no previous slot is warm`);
+}
+
+/** `finalize`: the candidate becomes live; the old slot stays warm. */
+export function finalizeChange(view: StackView): Change {
+    const st = impliedState(view.config);
+    if (st.candidate === null || st.weights[st.candidate] !== 100) {
+        const w = st.candidate === null ? 0 : st.weights[st.candidate];
+        return refuse(
+            "slotshift:rollout.live",
+            `slotshift:rollout.weight is ${w}: finalize needs the candidate at 100 %${st.nextStep === null ? "" : `; the next step is ${st.nextStep} (slotshift next --stack ${view.stack})`}`,
+        );
+    }
+    return {
+        edits: [configEdit("slotshift:rollout.live", st.candidate), configEdit("slotshift:rollout.weight", 0), configEdit("slotshift:rollout.force", undefined)],
+        summary: `make ${st.candidate} live; ${st.live} stays warm at 0 %`,
+    };
+}
+
+/** The outcome of an edit. */
+export interface EditResult {
+    readonly file: string;
+    readonly before: string;
+    readonly after: string;
+    readonly summary: string;
+    /** Whether the file was written (false for a dry run or no change). */
+    readonly written: boolean;
+}
+
+/**
+ * Applies a change: edits the text, decides the new config against what is
+ * deployed exactly as `pulumi up` will, then writes atomically. A refusal
+ * throws a ConfigError and leaves the file untouched.
+ */
+export function applyChange(view: StackView, change: Change, opts: { dryRun?: boolean; now?: Date; io?: FileWriter } = {}): EditResult {
+    const after = editText(view.text, change.edits, view.file);
+    const cfg = configOf(view.root, view.stack, after);
+    decide(cfg, {
+        now: opts.now ?? new Date(),
+        previous: view.deployed,
+        promotionSource: view.promotionSource,
+        digestsKnown: false,
+    });
+    const changed = after !== view.text;
+    if (changed && !opts.dryRun) {
+        writeAtomically(view.file, after, opts.io);
+    }
+    return { file: view.file, before: view.text, after, summary: change.summary, written: changed && !opts.dryRun };
+}
+
+/** The lines that differ, `-` old and `+` new, with line numbers. */
+export function renderDiff(result: EditResult): string {
+    const out: string[] = [];
+    let oldLine = 1;
+    let newLine = 1;
+    for (const part of diffLines(result.before, result.after)) {
+        const lines = part.value.replace(/\n$/, "").split("\n");
+        if (part.added) {
+            lines.forEach((l) => out.push(`+ ${String(newLine++).padStart(4)}  ${l}`));
+        } else if (part.removed) {
+            lines.forEach((l) => out.push(`- ${String(oldLine++).padStart(4)}  ${l}`));
+        } else {
+            oldLine += lines.length;
+            newLine += lines.length;
+        }
+    }
+    return `${path.basename(result.file)}:\n${out.join("\n")}`;
+}
