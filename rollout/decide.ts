@@ -139,6 +139,13 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                             `a slot keeps its version while it carries traffic: move its traffic away first (slotshift:rollout.weight 0, or finalize), then change it`,
                     );
                 }
+                if (P.gitShas[c] !== null && (s.gitSha ?? null) !== P.gitShas[c]) {
+                    refuse(
+                        `slots.${c}.gitSha`,
+                        `slotshift:slots.${c}.gitSha is ${JSON.stringify(s.gitSha ?? null)} but ${c} carried ${pct(P.weights[c])} in the previous update built from ${P.gitShas[c]}; ` +
+                            `a slot keeps its build while it carries traffic: move its traffic away first, then change it`,
+                    );
+                }
                 if (s.decommissioned) {
                     refuse(
                         `slots.${c}.decommissioned`,

@@ -40,6 +40,8 @@ export interface RolloutState {
     readonly versions: Readonly<Record<SlotColour, string | null>>;
     /** The image digest each slot runs; null for an empty slot. */
     readonly digests: Readonly<Record<SlotColour, string | null>>;
+    /** The git commit each slot's image was built from; null when not given. */
+    readonly gitShas: Readonly<Record<SlotColour, string | null>>;
     /** Replicas each slot runs. */
     readonly replicas: Readonly<Record<SlotColour, number>>;
     readonly phase: Phase;
@@ -70,6 +72,7 @@ const rolloutStateSchema = z.object({
     weights: perSlot(z.int().min(0).max(100)),
     versions: perSlot(z.string().nullable()),
     digests: perSlot(z.string().nullable()),
+    gitShas: perSlot(z.string().nullable()).default({ blue: null, green: null }),
     replicas: perSlot(z.int().min(0)),
     phase: z.enum(PHASES),
     step: z.int().min(0),
@@ -135,6 +138,7 @@ export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigSt
         candidate: direct ? null : cand,
         weights: slotWeights(live, w),
         versions: { blue: version("blue"), green: version("green") },
+        gitShas: { blue: cfg.slots.blue.gitSha ?? null, green: cfg.slots.green.gitSha ?? null },
         replicas: { blue: isRunning(cfg, "blue") ? cfg.app.replicas : 0, green: isRunning(cfg, "green") ? cfg.app.replicas : 0 },
         phase,
         step,

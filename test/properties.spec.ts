@@ -92,7 +92,7 @@ function sourceFor(cfg: SlotshiftConfig): RolloutState | undefined {
     }
     return {
         strategy: "blue-green", live: "blue", candidate: "green", weights: { blue: 100, green: 0 },
-        versions: { blue: version, green: null }, digests: { blue: digestOf(version), green: null }, replicas: { blue: 2, green: 0 },
+        versions: { blue: version, green: null }, digests: { blue: digestOf(version), green: null }, gitShas: { blue: null, green: null }, replicas: { blue: 2, green: 0 },
         phase: "stable", step: 0, nextStep: null, steps: [100], warm: null, stepTakenAt: "2026-01-01T00:00:00Z", finalizedAt: null, transition: "unchanged",
     };
 }
