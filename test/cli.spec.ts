@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import { diffLines } from "diff";
 import * as fs from "fs";
 import * as os from "os";
@@ -244,6 +245,14 @@ describe("the slotshift CLI", function () {
             expect(r.stderr).to.contain("--up needs the Pulumi CLI on the PATH");
             expect(r.stderr).to.contain("run: pulumi up --stack prod");
             expect(read(dir)).to.contain("    weight: 5");
+        });
+
+        it("runs as the package's bin, the way npx slotshift starts it", () => {
+            const r = spawnSync(process.execPath, [path.join(ROOT, "bin/slotshift.js"), "status", "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
+            expect(r.status, r.stderr).to.equal(0);
+            expect(r.stdout).to.match(/^stack prod \(environment prod, strategy canary\)/);
+            const bad = spawnSync(process.execPath, [path.join(ROOT, "bin/slotshift.js"), "finalize", "--stack", "prod", "--dry-run"], { cwd: ROOT, encoding: "utf8" });
+            expect(bad.status).to.equal(1);
         });
 
         it("plans through slotshift plan", async () => {
