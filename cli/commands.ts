@@ -126,6 +126,12 @@ export interface Status {
     readonly next: { readonly command: string; readonly why: string } | null;
     /** What is deployed, when the last update's outputs were given and differ from the stack file. */
     readonly pending: string | null;
+    /**
+     * When the next move may happen (ISO 8601), when the deployed state holds one: the next canary
+     * step after `minStepMinutes`, or a new release after the warm slot's `warmMinutes`. Null when
+     * nothing holds, or nothing deployed is known (no --previous).
+     */
+    readonly holdUntil: string | null;
 }
 
 /** The status of a stack. */
@@ -140,6 +146,17 @@ export function status(view: StackView): Status {
             pending = `the stack file is ahead of what is deployed (${d.live} live, ${d.candidate ?? "-"} at ${d.candidate ? d.weights[d.candidate] : 0} %): run pulumi up --stack ${view.stack}`;
         }
     }
+    let holdUntil: string | null = null;
+    if (view.deployedFrom === "outputs") {
+        const d = view.deployed;
+        const r = view.config.rollout;
+        const plus = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60000).toISOString();
+        if (d.phase === "shifting" && r.minStepMinutes > 0) {
+            holdUntil = plus(d.stepTakenAt, r.minStepMinutes);
+        } else if (d.warm !== null && d.finalizedAt !== null && r.warmMinutes > 0) {
+            holdUntil = plus(d.finalizedAt, r.warmMinutes);
+        }
+    }
     return {
         stack: view.stack,
         environment: view.config.environment,
@@ -152,6 +169,7 @@ export function status(view: StackView): Status {
         warm: st.warm,
         next: nextCommand(view),
         pending,
+        holdUntil,
     };
 }
 

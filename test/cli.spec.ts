@@ -153,8 +153,10 @@ describe("the slotshift CLI", function () {
             fs.writeFileSync(file, JSON.stringify(deployed.outputs));
             fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), read(dir).replace("    weight: 0", "    weight: 5"));
             const r = await slotshift(dir, "status", "--stack", "prod", "--json", "--previous", file);
-            const s = JSON.parse(r.stdout) as { phase: string; weight: number; pending: string; live: { slot: string } };
+            const s = JSON.parse(r.stdout) as { phase: string; weight: number; pending: string; live: { slot: string }; holdUntil: string | null };
             expect(s).to.deep.include({ phase: "shifting", weight: 5 });
+            // Deployed is staged at 0 %: nothing holds the first step.
+            expect(s.holdUntil).to.equal(null);
             expect(s.live.slot).to.equal("blue");
             expect(s.pending).to.contain("the stack file is ahead of what is deployed");
         });
@@ -192,6 +194,8 @@ describe("the slotshift CLI", function () {
             const file = path.join(dir, "prod-outputs.json");
             fs.writeFileSync(file, JSON.stringify(at5.outputs));
             const before = read(dir);
+            const st = await slotshift(dir, "status", "--stack", "prod", "--json", "--previous", file);
+            expect((JSON.parse(st.stdout) as { holdUntil: string }).holdUntil).to.equal("2026-11-26T12:05:00.000Z");
             const r = await slotshift(dir, "next", "--stack", "prod", "--previous", file, "--now", "2026-11-26T12:02:00Z");
             expect(r.code).to.equal(1);
             expect(r.stderr).to.contain("green has carried 5 % for 2 minute(s)");
