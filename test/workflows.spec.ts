@@ -1,0 +1,199 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { bumpPackage, main as release, releaseChangelog } from "../scripts/release";
+import { ROOT } from "./helpers";
+
+const WORKFLOWS = path.join(ROOT, ".github/workflows");
+const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
+
+interface Job {
+    uses?: string;
+    with?: Record<string, unknown>;
+    needs?: string | string[];
+    environment?: string;
+    steps?: { uses?: string; run?: string; with?: Record<string, unknown> }[];
+    if?: string;
+}
+interface Workflow {
+    on: Record<string, unknown>;
+    jobs: Record<string, Job>;
+}
+const load = (f: string) => parse(fs.readFileSync(path.join(WORKFLOWS, f), "utf8")) as Workflow;
+const needs = (j: Job) => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
+
+/** Every `uses:` of the workflows and the local action. */
+function allUses(): string[] {
+    const texts = [...files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")), fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")];
+    return texts.flatMap((t) => [...t.matchAll(/uses:\s*([^\s#]+)/g)].map((m) => m[1]));
+}
+
+describe("the pipelines", function () {
+    this.timeout(120000);
+
+    it("has the preview, deploy, rollback and step workflows", () => {
+        expect(files).to.deep.equal(["deploy.yml", "preview.yml", "rollback.yml", "step.yml"]);
+    });
+
+    describe("validate against the GitHub Actions schema (action-validator)", () => {
+        const validator = path.join(ROOT, "node_modules/.bin/action-validator");
+        for (const f of [...files.map((x) => path.join(".github/workflows", x)), ".github/actions/setup/action.yml"]) {
+            it(f, () => {
+                const r = spawnSync(validator, [path.join(ROOT, f)], { encoding: "utf8" });
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+            });
+        }
+
+        it("and the validator does refuse a broken workflow", () => {
+            const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-wf-")), "bad.yml");
+            fs.writeFileSync(bad, "name: x\non: push\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps:\n      - run: echo\n");
+            const r = spawnSync(validator, [bad], { encoding: "utf8" });
+            expect(r.status).to.equal(1);
+        });
+    });
+
+    describe("the gates", () => {
+        const deploy = load("deploy.yml");
+        const step = load("step.yml");
+
+        it("runs every step of a stack in the GitHub environment of that stack, whose reviewers approve it", () => {
+            expect(step.jobs.step.environment).to.equal("${{ inputs.environment }}");
+            for (const [name, job] of Object.entries(deploy.jobs)) {
+                if (job.uses === "./.github/workflows/step.yml") {
+                    expect(job.with?.environment, name).to.equal(job.with?.stack);
+                }
+            }
+            const prodJobs = Object.entries(deploy.jobs).filter(([, j]) => j.with?.stack === "prod");
+            expect(prodJobs.map(([n]) => n)).to.deep.equal(["prod-stage", "prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100", "prod-finalize"]);
+        });
+
+        it("runs the canary steps in order, each a job of its own, after staging and the prod tags", () => {
+            const chain = ["staging-stage", "staging-switch", "staging-finalize", "prod-tags", "prod-stage", "prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100", "prod-finalize"];
+            for (let i = 1; i < chain.length; i++) {
+                expect(needs(deploy.jobs[chain[i]]), chain[i]).to.include(chain[i - 1]);
+            }
+            expect(["prod-stage", "prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100", "prod-finalize"].map((j) => deploy.jobs[j].with?.command)).to.deep.equal([
+                "start",
+                "next",
+                "next",
+                "next",
+                "next",
+                "finalize",
+            ]);
+            for (const j of ["prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100"]) {
+                expect(deploy.jobs[j].with?.["wait-hold"], `${j} waits minStepMinutes`).to.equal(true);
+            }
+        });
+
+        it("deploys develop to dev, main to staging and v*.*.* tags to prod", () => {
+            expect(deploy.on.push).to.deep.equal({ branches: ["develop", "main"], tags: ["v*.*.*"] });
+            expect(deploy.jobs.dev.if).to.contain("develop");
+            expect(deploy.jobs["prod-stage"].if).to.contain("github.ref_type == 'tag'");
+            expect(deploy.jobs["prod-tags"].if).to.contain("github.ref_type == 'tag'");
+            expect(deploy.jobs.image.if).to.contain("branch");
+        });
+
+        it("tests before anything deploys or previews", () => {
+            expect(needs(deploy.jobs.image)).to.include("test");
+            expect(needs(deploy.jobs["staging-stage"])).to.include("test");
+            const preview = load("preview.yml");
+            expect(needs(preview.jobs.preview)).to.include("test");
+            expect(needs(preview.jobs.plan)).to.include("test");
+        });
+
+        it("previews every stack on every pull request, one run per stack at a time, the diff on the pull request", () => {
+            const preview = load("preview.yml") as Workflow & { jobs: Record<string, Job & { strategy: { matrix: { stack: string[] } }; concurrency: { group: string } }> };
+            expect(Object.keys(preview.on)).to.deep.equal(["pull_request"]);
+            expect(preview.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "staging", "prod"]);
+            expect(preview.jobs.preview.concurrency.group).to.contain("matrix.stack");
+            const pulumiStep = preview.jobs.preview.steps!.find((s) => s.with?.command === "preview")!;
+            expect(pulumiStep.with).to.include({ "comment-on-pr": true });
+            expect(preview.jobs.preview.steps!.some((s) => s.run?.includes("slotshift status") && s.run.includes("--json"))).to.equal(true);
+        });
+
+        it("reaches a rollback by hand and from the alert webhook", () => {
+            const rollback = load("rollback.yml") as Workflow & { on: { workflow_dispatch: { inputs: { environment: { options: string[] } } }; repository_dispatch: { types: string[] } } };
+            expect(rollback.on.workflow_dispatch.inputs.environment.options).to.deep.equal(["dev", "staging", "prod"]);
+            expect(rollback.on.repository_dispatch.types).to.deep.equal(["slotshift-rollback"]);
+            expect(rollback.jobs.rollback.with?.command).to.equal("rollback");
+            expect(rollback.jobs.rollback.with?.smoke).to.equal("public");
+        });
+    });
+
+    describe("secrets", () => {
+        it("never prints a secret: secrets reach steps only through env and with", () => {
+            const texts = [...files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")), fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")];
+            for (const text of texts) {
+                const doc = parse(text) as { jobs?: Record<string, Job>; runs?: { steps: { run?: string }[] } };
+                const runs = [...Object.values(doc.jobs ?? {}).flatMap((j) => j.steps ?? []), ...(doc.runs?.steps ?? [])].map((s) => s.run ?? "");
+                for (const run of runs) {
+                    expect(run).not.to.match(/\$\{\{\s*secrets\./);
+                    expect(run).not.to.match(/echo .*(TOKEN|PASSWORD|SECRET)/i);
+                    expect(run).not.to.match(/set -x/);
+                }
+            }
+        });
+
+        it("signs in to Azure with OIDC: no stored keys, no client secret", () => {
+            const all = files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")).join("\n") + fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8");
+            expect(all).not.to.match(/client-secret|ARM_CLIENT_SECRET|AZURE_CREDENTIALS/);
+            expect(all).to.contain("ARM_USE_OIDC");
+            expect(all).to.contain("id-token: write");
+        });
+
+        it("pins every action to an exact version", () => {
+            for (const u of allUses()) {
+                if (u.startsWith("./")) {
+                    continue;
+                }
+                expect(u, u).to.match(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+            }
+        });
+    });
+
+    describe("CODEOWNERS", () => {
+        it("names owners for everything, and release managers for prod's stack file and the rules", () => {
+            const text = fs.readFileSync(path.join(ROOT, ".github/CODEOWNERS"), "utf8");
+            expect(text).to.match(/^\*\s+@/m);
+            expect(text).to.match(/^Pulumi\.prod\.yaml\s+.*release-managers/m);
+            expect(text).to.match(/^rollout\/\s+.*release-managers/m);
+        });
+    });
+
+    describe("releasing slotshift", () => {
+        const LOG = "# Changelog\n\n## [Unreleased]\n\n### Added\n- The thing.\n\n## [0.1.0] - 2026-11-01\n\n### Added\n- The first.\n";
+
+        it("moves Unreleased under the new version with its date", () => {
+            expect(releaseChangelog(LOG, "0.2.0", "2026-11-26")).to.equal(
+                "# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-11-26\n\n### Added\n- The thing.\n\n## [0.1.0] - 2026-11-01\n\n### Added\n- The first.\n",
+            );
+        });
+
+        it("refuses a release with nothing under Unreleased, or one already there", () => {
+            const released = releaseChangelog(LOG, "0.2.0", "2026-11-26");
+            expect(() => releaseChangelog(released, "0.3.0", "2026-11-27")).to.throw(/nothing under '## \[Unreleased\]'/);
+            expect(() => releaseChangelog(LOG, "0.1.0", "2026-11-27")).to.throw(/already has a section for 0\.1\.0/);
+        });
+
+        it("sets package.json's version and keeps every other byte", () => {
+            const pkg = '{\n  "name": "slotshift",\n  "version": "0.1.0",\n  "private": true\n}\n';
+            expect(bumpPackage(pkg, "0.2.0")).to.equal(pkg.replace("0.1.0", "0.2.0"));
+        });
+
+        it("edits the project's files with npm run release -- <version> --no-git, and refuses an older version", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-release-"));
+            fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+            fs.copyFileSync(path.join(ROOT, "CHANGELOG.md"), path.join(dir, "CHANGELOG.md"));
+            const current = (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+            expect(release(["0.0.1", "--no-git"], dir)).to.equal(1);
+            const [major, minor] = current.split(".").map(Number);
+            const next = `${major}.${minor + 1}.0`;
+            expect(release([next, "--no-git", "--date", "2026-11-26"], dir)).to.equal(0);
+            expect(fs.readFileSync(path.join(dir, "CHANGELOG.md"), "utf8")).to.contain(`## [Unreleased]\n\n## [${next}] - 2026-11-26\n`);
+            expect((JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version).to.equal(next);
+        });
+    });
+});
