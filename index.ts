@@ -98,6 +98,7 @@ export = async () => {
         location,
         subscriptionId,
         retentionDays: a.retentionDays,
+        workspaceName: `${prefix}-logs`,
         existingWorkspace: a.workspace,
         namespace: namespace.metadata.name,
     });
@@ -109,6 +110,7 @@ export = async () => {
         resourceGroupName: resourceGroup.name,
         namespace: namespace.metadata.name,
         telemetrySecret: telemetry.secretName,
+        registry: cfg.app.registry && { username: cfg.app.registry.username, password: pulumi.secret(cfg.app.registry.password) },
     });
 
     const colours = cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS];

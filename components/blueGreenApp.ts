@@ -1,5 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { Provider as DockerProvider } from "@pulumi/docker";
+import { Secret } from "@pulumi/kubernetes/core/v1";
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";
 import { Decision } from "../rollout/decide";
 import { RolloutState, isRunning } from "../rollout/state";
@@ -24,6 +26,8 @@ export interface BlueGreenAppArgs {
     readonly namespace: pulumi.Input<string>;
     /** The project root, for a dev build context. @default the working directory */
     readonly root?: string;
+    /** Credentials of a private registry; the password a Pulumi secret. */
+    readonly registry?: { readonly username: string; readonly password: pulumi.Input<string> };
     /** The Secret with the Application Insights connection string, passed to every slot. */
     readonly telemetrySecret?: pulumi.Input<string>;
 }
@@ -54,6 +58,29 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         const direct = r.strategy === "direct";
         const colours: SlotColour[] = direct ? [r.live] : [...SLOT_COLOURS];
 
+        // A private registry: the lookups authenticate through a provider of their own, the pods
+        // pull with a Secret. The password stays a Pulumi secret in both.
+        let imageOpts: pulumi.ComponentResourceOptions = { parent: this };
+        let pullSecret: pulumi.Output<string> | undefined;
+        if (args.registry) {
+            const server = cfg.app.image.includes("/") && /[.:]/.test(cfg.app.image.split("/")[0]) ? cfg.app.image.split("/")[0] : "docker.io";
+            const password = pulumi.secret(args.registry.password);
+            const docker = new DockerProvider(`${name}-registry`, { registryAuth: [{ address: server, username: args.registry.username, password }] }, { parent: this });
+            imageOpts = { parent: this, providers: { docker } };
+            const user = args.registry.username;
+            const auth = password.apply((p) => JSON.stringify({ auths: { [server]: { username: user, password: p, auth: Buffer.from(`${user}:${p}`).toString("base64") } } }));
+            const secret = new Secret(
+                `${name}-registry-secret`,
+                {
+                    metadata: { name: `${cfg.app.name}-registry`, namespace: args.namespace, labels: { app: cfg.app.name } },
+                    type: "kubernetes.io/dockerconfigjson",
+                    stringData: { ".dockerconfigjson": auth },
+                },
+                { parent: this },
+            );
+            pullSecret = secret.metadata.name;
+        }
+
         // One image per slot that has a version; an empty slot keeps the live image at 0 replicas.
         const images: Partial<Record<SlotColour, ContainerImage>> = {};
         for (const colour of colours) {
@@ -73,7 +100,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     // Moving tags follow what is live, never the candidate.
                     publishMovingTags: cfg.app.publishMovingTags && colour === r.live,
                 },
-                { parent: this },
+                imageOpts,
             );
         }
         const liveImage = images[r.live]!;
@@ -99,6 +126,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     location: args.location,
                     publicPort: cfg.traffic.probePort,
                     telemetrySecret: args.telemetrySecret,
+                    imagePullSecret: pullSecret,
                 },
                 { parent: this },
             );

@@ -42,6 +42,8 @@ export interface SlotArgs {
     readonly publicPort?: number;
     /** Requests and limits. @default 100m/128Mi requested, 500m/256Mi limit */
     readonly resources?: SlotResources;
+    /** The `kubernetes.io/dockerconfigjson` Secret the pods pull their image with (a private registry). */
+    readonly imagePullSecret?: pulumi.Input<string>;
     /** The Secret holding the Application Insights connection string; the app's telemetry is named `<app>-<colour>`. */
     readonly telemetrySecret?: pulumi.Input<string>;
 }
@@ -108,6 +110,7 @@ export class Slot extends pulumi.ComponentResource {
                         metadata: { labels, annotations },
                         spec: {
                             automountServiceAccountToken: false,
+                            ...(args.imagePullSecret === undefined ? {} : { imagePullSecrets: [{ name: args.imagePullSecret }] }),
                             securityContext: {
                                 runAsNonRoot: true,
                                 runAsUser: RUN_AS_USER,

@@ -16,6 +16,8 @@ export interface TelemetryArgs {
     readonly retentionDays?: number;
     /** An existing Log Analytics workspace to use instead of creating one. */
     readonly existingWorkspace?: { readonly resourceGroup: string; readonly name: string };
+    /** The workspace's name (4 to 63 letters, digits and '-'). */
+    readonly workspaceName: string;
     /** The namespace the slots run in: the connection string goes there as a Secret. */
     readonly namespace: pulumi.Input<string>;
 }
@@ -50,6 +52,8 @@ export class Telemetry extends pulumi.ComponentResource {
                 `${name}-workspace`,
                 {
                     resourceGroupName: args.resourceGroupName,
+                    // A fixed, checked name: auto-naming adds 8 characters and the service allows 63.
+                    workspaceName: args.workspaceName,
                     location: args.location,
                     sku: { name: "PerGB2018" },
                     retentionInDays: retention,

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { closest } from "fastest-levenshtein";
 import { ConfigError, showValue } from "./errors";
+import { derivedNames } from "./names";
 import { ENVIRONMENTS, Environment, VERSION_POLICY, versionPolicyViolation } from "./versions";
 
 /** The config namespace: keys are `slotshift:<name>`. */
@@ -79,8 +80,9 @@ const gitSha = pattern(/^[0-9a-f]{7,40}$/, "a git commit sha: 7 to 40 lowercase 
 
 const digest = pattern(/^sha256:[0-9a-f]{64}$/, "an image digest: sha256: and 64 lowercase hex characters", 71);
 
+const BUILD_NUMBER = "a build number: a whole number, e.g. 123";
 const buildNumber = z
-    .union([z.int().min(0), z.string().regex(/^[0-9]{1,18}$/)], { error: "a build number: a whole number, e.g. 123" })
+    .union([z.int({ error: BUILD_NUMBER }).min(0, { error: BUILD_NUMBER }), z.string({ error: BUILD_NUMBER }).regex(/^[0-9]{1,18}$/, { error: BUILD_NUMBER })], { error: BUILD_NUMBER })
     .transform((n) => String(n));
 
 const isoDate = z.iso.datetime({ error: "an ISO 8601 UTC time, e.g. 2025-11-19T10:30:00Z" });
@@ -134,6 +136,13 @@ function schemaFor(env: Environment, stack: string) {
         namespace: dnsLabel(63).optional(),
         /** Dev only: build this folder (relative to the project) and push the deploy tag, instead of looking it up. */
         buildContext: pattern(/^[A-Za-z0-9._/-]+$/, "a folder of the project, e.g. app", 200).optional(),
+        /** Credentials of a private registry: the registry lookups and the pods' image pulls use them. */
+        registry: z
+            .strictObject({
+                username: pattern(/^[^\s]+$/, "a registry user name, without spaces", 200),
+                password: z.string({ error: "a registry password or token, given as a Pulumi secret" }).min(1, { error: "a registry password or token, given as a Pulumi secret" }),
+            })
+            .optional(),
         /** Point the moving tags (latest, X.Y, staging, dev) at the live slot's image; needs a Docker engine. */
         publishMovingTags: bool().default(false),
     });
@@ -290,6 +299,22 @@ function schemaFor(env: Environment, stack: string) {
             if (r.weight > 0 && c.slots[candidate].decommissioned) {
                 ctx.addIssue({ code: "custom", path: ["rollout", "weight"], message: `0 while slotshift:slots.${candidate} is decommissioned` });
             }
+            // Names the cloud would refuse are refused here, before anything is registered.
+            for (const n of derivedNames({ app: c.app.name, stack, namespace: c.app.namespace, dnsName: c.traffic.dnsName })) {
+                if (n.name.length <= n.max && n.pattern.test(n.name)) {
+                    continue;
+                }
+                const [path, given] = n.what.startsWith("the Kubernetes namespace") && c.app.namespace !== undefined
+                    ? [["app", "namespace"], "slotshift:app.namespace"]
+                    : n.what.startsWith("the Traffic Manager") && c.traffic.dnsName !== undefined
+                      ? [["traffic", "dnsName"], "slotshift:traffic.dnsName"]
+                      : [["app", "name"], `slotshift:app.name (with the stack name ${JSON.stringify(stack)})`];
+                ctx.addIssue({
+                    code: "custom",
+                    path,
+                    message: `a name that makes ${n.what} valid: it would be ${JSON.stringify(n.name)} (${n.name.length} characters) and must be ${n.rule}; shorten ${given}`,
+                });
+            }
             if (c.app.buildContext !== undefined && env !== "dev") {
                 ctx.addIssue({ code: "custom", path: ["app", "buildContext"], message: `unset outside dev: ${env} deploys the image that was built and promoted` });
             }
@@ -429,7 +454,10 @@ function describeUnknownKey(prefix: readonly PropertyKey[], key: string, known: 
     if (known.length === 0) {
         return `${full} is not a known key`;
     }
-    const nearest = closest(key, [...known]);
+    // A key that starts the same way (errorRate for errorRatePercent) beats the closest spelling.
+    const lower = key.toLowerCase();
+    const prefixed = known.filter((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())).sort((a, b) => a.length - b.length);
+    const nearest = prefixed[0] ?? closest(key, [...known]);
     return `${full} is not a known key; did you mean ${keyPath([...prefix, nearest])}? (known here: ${known.join(", ")})`;
 }
 
@@ -445,6 +473,7 @@ export interface ParseOptions {
 /** Values that must be Pulumi secrets, by the top-level key holding them. */
 const SECRET_VALUES: readonly { readonly top: string; readonly path: readonly string[]; readonly how: string }[] = [
     { top: "alerts", path: ["webhookUrl"], how: "pulumi config set --secret --path 'slotshift:alerts.webhookUrl' https://..." },
+    { top: "app", path: ["registry", "password"], how: "pulumi config set --secret --path 'slotshift:app.registry.password' <token>" },
 ];
 
 /**
