@@ -1,0 +1,160 @@
+/**
+ * An exhaustive search of the rollout state machine over a bounded world: every
+ * prod config of the world (live slot, weight, each slot's version or none,
+ * decommissioned or not, force on or off) tried as the next edit from every
+ * reachable state, breadth first. Each accepted edit is checked against the
+ * invariants; each reachable state must allow a rollback that changes only routing.
+ */
+import { expect } from "chai";
+import { SLOT_COLOURS, SlotColour, SlotshiftConfig, parseStackConfig } from "../rollout/config";
+import { decide } from "../rollout/decide";
+import { ConfigError } from "../rollout/errors";
+import { RolloutState } from "../rollout/state";
+import { versionPolicyViolation } from "../rollout/versions";
+import { edited, withKey } from "./helpers";
+
+const VERSIONS = [null, "1.0.0", "1.1.0", "1.2.0", "1.3.0-rc.1"] as const;
+const WEIGHTS = [0, 5, 25, 50, 100];
+const SHA: Record<string, string> = { "1.0.0": "a1b2c3d", "1.1.0": "e4f5a6b", "1.2.0": "0c0ffee", "1.3.0-rc.1": "abcdef1" };
+const digestOf = (v: string) => `sha256:${Buffer.from(v.padEnd(32, "~")).toString("hex").slice(0, 64)}`;
+
+interface World {
+    readonly live: SlotColour;
+    readonly weight: number;
+    readonly versions: Record<SlotColour, string | null>;
+    readonly decommissioned: Record<SlotColour, boolean>;
+    readonly force: boolean;
+}
+
+/** Every config of the bounded world, parsed once; the schema's refusals are dropped (they never reach decide). */
+function allConfigs(): { world: World; cfg: SlotshiftConfig }[] {
+    const out: { world: World; cfg: SlotshiftConfig }[] = [];
+    for (const live of SLOT_COLOURS) {
+        for (const weight of WEIGHTS) {
+            for (const blue of VERSIONS) {
+                for (const green of VERSIONS) {
+                    for (const decoBlue of [false, true]) {
+                        for (const decoGreen of [false, true]) {
+                            for (const force of [false, true]) {
+                                const world: World = { live, weight, versions: { blue, green }, decommissioned: { blue: decoBlue, green: decoGreen }, force };
+                                let config = edited("prod", { "slotshift:rollout.live": live, "slotshift:rollout.weight": weight, "slotshift:rollout.force": force });
+                                for (const c of SLOT_COLOURS) {
+                                    const v = world.versions[c];
+                                    config = withKey(config, `slotshift:slots.${c}`, v === null ? {} : { version: v, gitSha: SHA[v], decommissioned: world.decommissioned[c] });
+                                }
+                                try {
+                                    out.push({ world, cfg: parseStackConfig(config, "prod") });
+                                } catch (e) {
+                                    if (!ConfigError.isInstance(e)) {
+                                        throw e;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/** What staging has live: whatever the candidate being staged is (the promotion gate has its own tests). */
+function source(cfg: SlotshiftConfig): RolloutState | undefined {
+    const cand = cfg.rollout.live === "blue" ? "green" : "blue";
+    const v = cfg.slots[cand].version;
+    if (v === undefined) {
+        return undefined;
+    }
+    return {
+        strategy: "blue-green", live: "blue", candidate: "green", weights: { blue: 100, green: 0 }, versions: { blue: v, green: null },
+        digests: { blue: digestOf(v), green: null }, gitShas: { blue: null, green: null }, replicas: { blue: 2, green: 0 },
+        phase: "stable", step: 0, nextStep: null, steps: [100], warm: null, stepTakenAt: "2026-01-01T00:00:00Z", finalizedAt: null, transition: "unchanged",
+    };
+}
+
+function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: number): RolloutState | undefined {
+    try {
+        const d = decide(cfg, { now: new Date(at), previous, promotionSource: source(cfg) });
+        const digests = {} as Record<SlotColour, string | null>;
+        for (const c of SLOT_COLOURS) {
+            const v = d.state.versions[c];
+            digests[c] = d.knownDigests[c] ?? (v === null ? null : digestOf(v));
+        }
+        return { ...d.state, digests };
+    } catch (e) {
+        if (ConfigError.isInstance(e)) {
+            return undefined;
+        }
+        throw e;
+    }
+}
+
+/** A reachable state: the config that made it and the state it left, times aside. */
+const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, transition: null }]);
+
+describe("the rollout state machine, searched exhaustively", function () {
+    this.timeout(600000);
+
+    it("keeps every invariant on every edit from every reachable state", () => {
+        const configs = allConfigs();
+        const HOUR = 3600000;
+        let time = Date.parse("2026-11-26T00:00:00Z");
+        const seen = new Map<string, { world: World; cfg: SlotshiftConfig; state: RolloutState }>();
+        const queue: { world: World; cfg: SlotshiftConfig; state: RolloutState }[] = [];
+        for (const c of configs) {
+            const s = attempt(c.cfg, undefined, time);
+            if (s) {
+                const k = keyOf(c.world, s);
+                if (!seen.has(k)) {
+                    seen.set(k, { ...c, state: s });
+                    queue.push({ ...c, state: s });
+                }
+            }
+        }
+        let tried = 0;
+        let accepted = 0;
+        let rollbacks = 0;
+        while (queue.length > 0) {
+            const from = queue.shift()!;
+            // Every edit is tried as if an hour had passed: no hold is in the way (holds have their own tests).
+            time += HOUR;
+            for (const to of configs) {
+                tried++;
+                const s = attempt(to.cfg, from.state, time);
+                if (!s) {
+                    continue;
+                }
+                accepted++;
+                const P = from.state;
+                expect(s.weights.blue + s.weights.green).to.equal(100);
+                for (const c of SLOT_COLOURS) {
+                    if (s.weights[c] > 0) {
+                        expect(s.replicas[c], `${c} carries traffic with no pods`).to.be.greaterThan(0);
+                    }
+                    if (P.weights[c] > 0) {
+                        expect([s.versions[c], s.digests[c], s.gitShas[c]], `${c} carried traffic`).to.deep.equal([P.versions[c], P.digests[c], P.gitShas[c]]);
+                    }
+                    if (s.versions[c] !== null) {
+                        expect(versionPolicyViolation("prod", s.versions[c]!), "prod runs a prerelease").to.equal(undefined);
+                    }
+                }
+                const k = keyOf(to.world, s);
+                if (!seen.has(k)) {
+                    seen.set(k, { ...to, state: s });
+                    queue.push({ ...to, state: s });
+                }
+            }
+        }
+        // From every reachable state, a rollback is one edit (weight 0) that changes only routing.
+        for (const { world, cfg, state } of seen.values()) {
+            const back = { ...cfg, rollout: { ...cfg.rollout, weight: 0, force: false } };
+            const s = attempt(back, state, time + HOUR);
+            expect(s, `rollback from ${JSON.stringify(world)}`).to.not.equal(undefined);
+            expect([s!.versions, s!.replicas, s!.digests, s!.live]).to.deep.equal([state.versions, state.replicas, state.digests, state.live]);
+            rollbacks++;
+        }
+        console.log(`      (${configs.length} configs, ${seen.size} reachable states, ${tried} transitions tried, ${accepted} accepted, ${rollbacks} rollbacks checked)`);
+        expect(seen.size).to.be.greaterThan(50);
+    });
+});
