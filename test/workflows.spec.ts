@@ -197,3 +197,44 @@ describe("the pipelines", function () {
         });
     });
 });
+
+describe("how pulumi up starts the program", function () {
+    this.timeout(120000);
+
+    it("compiles with tsconfig.pulumi.json: no type check (Pulumi reads noCheck), SWC, and the project's settings", async () => {
+        const { parse: parseYaml } = await import("yaml");
+        const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { runtime: { options: { typescript: boolean; tsconfig: string } } };
+        expect(project.runtime.options).to.deep.equal({ typescript: true, tsconfig: "tsconfig.pulumi.json" });
+        const ts = await import("typescript");
+        const read = (f: string) => ts.parseConfigFileTextToJson(f, fs.readFileSync(path.join(ROOT, f), "utf8")).config as { extends?: string; compilerOptions: Record<string, unknown>; "ts-node"?: Record<string, unknown> };
+        const pulumiConfig = read("tsconfig.pulumi.json");
+        expect(pulumiConfig.extends).to.equal("./tsconfig.json");
+        expect(pulumiConfig.compilerOptions.noCheck).to.equal(true);
+        expect(pulumiConfig["ts-node"]).to.deep.equal({ swc: true });
+        // The type check itself stays on where npm test runs it.
+        const main = read("tsconfig.json");
+        expect(main.compilerOptions.strict).to.equal(true);
+        expect(main.compilerOptions.noCheck).to.equal(undefined);
+    });
+
+    it("starts the prod program cold that way (the bench's harness), and it registers its resources", async () => {
+        const { plan } = await import("../cli/engine");
+        const { readStackConfig } = await import("../cli/stackFile");
+        const staging = await plan({ stack: "staging", root: ROOT, resolveReferences: true });
+        const cfg = readStackConfig(ROOT, "prod");
+        const r = spawnSync(process.execPath, [path.join(ROOT, "bench/child.js"), ROOT, "transpile"], {
+            encoding: "utf8",
+            env: {
+                ...process.env,
+                PULUMI_CONFIG: JSON.stringify(cfg.config),
+                PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(cfg.secretKeys),
+                BENCH_STACK: "prod",
+                BENCH_REFERENCES: JSON.stringify({ staging: staging.outputs }),
+            },
+        });
+        expect(r.status, r.stderr).to.equal(0);
+        const out = JSON.parse(r.stdout.trim()) as { error: string | null; done: number; loaded: number };
+        expect(out.error).to.equal(null);
+        expect(out.done).to.be.greaterThan(out.loaded);
+    });
+});

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: how fast a `pulumi up` of slotshift gets to work, and what each
+ * step of a release touches.
+ *
+ * 1. Start-up: the prod program and an empty Pulumi program, each started cold the way Pulumi's
+ *    Node.js host starts a TypeScript program (bench/child.js), interleaved, several runs each;
+ *    medians and the ratio program / empty. Then the same with Pulumi's default (type-checking).
+ * 2. The blast radius of every transition of a prod release: resources whose inputs change, and
+ *    how many of those changes a provider can only make by replacing the resource.
+ * 3. The test suite's wall time.
+ *
+ *   npm run bench [-- --runs 7] [-- --no-suite]
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { PlanResult, PlannedResource, plan } from "../cli/engine";
+import { readStackConfig } from "../cli/stackFile";
+import { aged, edited, stackConfig, walk } from "../test/helpers";
+
+const ROOT = path.resolve(__dirname, "..");
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf("--runs") + 1]) || 7;
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Timing {
+    /** Wall time of the whole process, spawn to exit. */
+    wall: number;
+    /** Time from process start to the program's last registration. */
+    done: number;
+    /** ts-node and the SDK loaded. */
+    registered: number;
+    /** The program's modules loaded. */
+    loaded: number;
+}
+
+/** One cold start, as a child process. */
+function coldStart(programDir: string, mode: "check" | "transpile", env: NodeJS.ProcessEnv): Timing {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [path.join(__dirname, "child.js"), programDir, mode], { env: { ...process.env, ...env }, encoding: "utf8" });
+    const wall = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) {
+        throw new Error(`cold start of ${programDir} failed: ${r.stderr}`);
+    }
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { done: number; registered: number; loaded: number; error: string | null };
+    if (out.error) {
+        throw new Error(`the program refused its config: ${out.error}`);
+    }
+    return { wall, done: out.done, registered: out.registered, loaded: out.loaded };
+}
+
+async function startup(): Promise<string[]> {
+    const lines: string[] = [];
+    // The host passes config through the environment; prod needs staging's outputs for its promotion gate.
+    const staging = await plan({ stack: "staging", root: ROOT, resolveReferences: true });
+    const prodConfig = readStackConfig(ROOT, "prod");
+    const env = {
+        PULUMI_CONFIG: JSON.stringify(prodConfig.config),
+        PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(prodConfig.secretKeys),
+        BENCH_STACK: "prod",
+        BENCH_REFERENCES: JSON.stringify({ staging: staging.outputs }),
+        PULUMI_NODEJS_TRANSPILE_ONLY: "",
+    };
+    const run = (mode: "check" | "transpile", runs: number) => {
+        const program: Timing[] = [];
+        const empty: Timing[] = [];
+        coldStart(ROOT, mode, env); // warm the file cache once
+        for (let i = 0; i < runs; i++) {
+            empty.push(coldStart(path.join(__dirname, "empty"), mode, env));
+            program.push(coldStart(ROOT, mode, env));
+        }
+        return { program, empty };
+    };
+    const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+    const transpile = run("transpile", RUNS);
+    const pm = median(transpile.program.map((t) => t.done));
+    const em = median(transpile.empty.map((t) => t.done));
+    lines.push(`Start-up, ${RUNS} cold starts each, interleaved (medians; ms from process start to the last registration):`);
+    lines.push(`  prod program, transpile-only (slotshift's setting)  ${fmt(pm)}   wall ${fmt(median(transpile.program.map((t) => t.wall)))}`);
+    lines.push(`  empty program, transpile-only                      ${fmt(em)}   wall ${fmt(median(transpile.empty.map((t) => t.wall)))}`);
+    lines.push(`  ratio program / empty                              ${(pm / em).toFixed(2)} x   (target at most 1.30 x)`);
+    lines.push(`    of which: SDK and ts-node ${fmt(median(transpile.program.map((t) => t.registered)))}, program modules ${fmt(median(transpile.program.map((t) => t.loaded - t.registered)))}, evaluation ${fmt(median(transpile.program.map((t) => t.done - t.loaded)))}`);
+    const checkRuns = Math.max(3, Math.floor(RUNS / 2));
+    const check = run("check", checkRuns);
+    const cm = median(check.program.map((t) => t.done));
+    lines.push(`  prod program, type-checking (Pulumi's default)     ${fmt(cm)}   (${checkRuns} runs; ${(cm / pm).toFixed(2)} x slotshift's setting)`);
+    lines.push(`  empty program, type-checking                       ${fmt(median(check.empty.map((t) => t.done)))}`);
+    return lines;
+}
+
+/** Inputs a provider cannot change in place: a change to one replaces the resource. */
+const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
+    "kubernetes:apps/v1:Deployment": ["metadata.name", "metadata.namespace", "spec.selector"],
+    "kubernetes:core/v1:Service": ["metadata.name", "metadata.namespace", "spec.clusterIP"],
+    "kubernetes:policy/v1:PodDisruptionBudget": ["metadata.name", "metadata.namespace"],
+    "kubernetes:core/v1:Namespace": ["metadata.name"],
+    "kubernetes:core/v1:Secret": ["metadata.name", "metadata.namespace", "type"],
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": ["metadata.name", "metadata.namespace"],
+    "azure-native:resources:ResourceGroup": ["resourceGroupName", "location"],
+    "azure-native:trafficmanager:Profile": ["profileName", "resourceGroupName", "dnsConfig.relativeName"],
+    "azure-native:trafficmanager:Endpoint": ["endpointName", "endpointType", "profileName", "resourceGroupName"],
+    "azure-native:operationalinsights:Workspace": ["workspaceName", "resourceGroupName", "location"],
+    "azure-native:applicationinsights:Component": ["resourceName", "resourceGroupName", "location", "kind"],
+    "azure-native:monitor:ActionGroup": ["actionGroupName", "resourceGroupName"],
+    "azure-native:monitor:ScheduledQueryRule": ["ruleName", "resourceGroupName", "location"],
+    "azure-native:monitor:MetricAlert": ["ruleName", "resourceGroupName"],
+    "azure-native:portal:Dashboard": ["dashboardName", "resourceGroupName", "location"],
+};
+const ROUTING = new Set(["azure-native:trafficmanager:Endpoint", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]);
+
+function at(obj: unknown, dotted: string): unknown {
+    return dotted.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+/** Changed and replaced resources between two updates. */
+export function blastRadius(a: PlanResult, b: PlanResult): { changed: PlannedResource[]; replaced: PlannedResource[]; added: number; removed: number } {
+    const key = (r: PlannedResource) => `${r.type}::${r.name}`;
+    const before = new Map(a.resources.filter((r) => r.custom).map((r) => [key(r), r]));
+    const after = new Map(b.resources.filter((r) => r.custom).map((r) => [key(r), r]));
+    const changed: PlannedResource[] = [];
+    const replaced: PlannedResource[] = [];
+    for (const [k, r] of after) {
+        const old = before.get(k);
+        if (old && JSON.stringify(old.inputs) !== JSON.stringify(r.inputs)) {
+            changed.push(r);
+            if ((REPLACE_ON[r.type] ?? []).some((p) => JSON.stringify(at(old.inputs, p)) !== JSON.stringify(at(r.inputs, p)))) {
+                replaced.push(r);
+            }
+        }
+    }
+    return { changed, replaced, added: [...after.keys()].filter((k) => !before.has(k)).length, removed: [...before.keys()].filter((k) => !after.has(k)).length };
+}
+
+async function blast(): Promise<string[]> {
+    const weights = [0, 5, 25, 50, 100];
+    // Prod starts stable on 1.0.0 (green empty), then a whole release, and a rollback from each step.
+    const stable = await walk("prod", [{ "slotshift:slots.green": {} }]);
+    const release = await walk("prod", weights.map((w, i) => (i === 0 ? { "slotshift:rollout.weight": 0 } : { "slotshift:rollout.weight": w })), {
+        previous: stable[0].outputs,
+    });
+    const [finalized] = await walk("prod", [{ "slotshift:rollout.live": "green", "slotshift:rollout.weight": 0 }], {
+        base: edited("prod", { "slotshift:rollout.weight": 100 }),
+        previous: release[4].outputs,
+    });
+    const rows: [string, PlanResult, PlanResult, boolean][] = [["stage 1.1.0 in green at 0 %", stable[0], release[0], false]];
+    for (let i = 1; i < weights.length; i++) {
+        rows.push([`step ${weights[i - 1]} -> ${weights[i]} %`, release[i - 1], release[i], true]);
+    }
+    rows.push(["finalize (green live, blue warm)", release[4], finalized, false]);
+    for (let i = 1; i < weights.length; i++) {
+        const back = await plan({ stack: "prod", root: ROOT, config: edited("prod", { "slotshift:rollout.weight": 0 }), previous: aged(release[i].outputs, 60), resolveReferences: true });
+        rows.push([`rollback from ${weights[i]} %`, release[i], back, true]);
+    }
+    const after = await plan({ stack: "prod", root: ROOT, config: edited("prod", { "slotshift:rollout.live": "blue", "slotshift:rollout.weight": 0 }), previous: aged(finalized.outputs, 5), resolveReferences: true });
+    rows.push(["rollback after finalize (blue live)", finalized, after, true]);
+
+    const lines = ["", `Blast radius of a prod release (${release[0].resources.filter((r) => r.custom).length} cloud resources; target: routing only and no replacement on every step and rollback):`];
+    lines.push(`  ${"transition".padEnd(36)} ${"changed".padStart(7)} ${"routing".padStart(7)} ${"other".padStart(5)} ${"replaced".padStart(8)}  meets target`);
+    for (const [what, a, b, routingOnly] of rows) {
+        for (const p of [a, b]) {
+            if (!p.ok) {
+                throw new Error(`${what}: refused: ${p.error?.message}`);
+            }
+        }
+        const r = blastRadius(a, b);
+        const routing = r.changed.filter((x) => ROUTING.has(x.type)).length;
+        const other = r.changed.length - routing + r.added + r.removed;
+        const ok = routingOnly ? (other === 0 && r.replaced.length === 0 ? "yes" : "NO") : r.replaced.length === 0 ? "no replacement" : "REPLACES";
+        lines.push(`  ${what.padEnd(36)} ${String(r.changed.length).padStart(7)} ${String(routing).padStart(7)} ${String(other).padStart(5)} ${String(r.replaced.length).padStart(8)}  ${ok}`);
+    }
+    void stackConfig;
+    return lines;
+}
+
+function suite(): string[] {
+    const t = process.hrtime.bigint();
+    const r = spawnSync("npm", ["test", "--silent"], { cwd: ROOT, encoding: "utf8" });
+    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    const passing = /(\d+) passing/.exec(r.stdout)?.[1] ?? "?";
+    return ["", `Test suite (npm test: typecheck + mocha): ${s.toFixed(1)} s wall, ${passing} passing, exit ${r.status}`];
+}
+
+async function main(): Promise<void> {
+    const out = (lines: string[]) => process.stdout.write(`${lines.join("\n")}\n`);
+    out(await startup());
+    out(await blast());
+    if (!args.includes("--no-suite")) {
+        out(suite());
+    }
+}
+
+main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+});
