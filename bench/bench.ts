@@ -13,9 +13,10 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { PlanResult, PlannedResource, plan } from "../cli/engine";
+import { PlanResult, plan } from "../cli/engine";
+import { ROUTING_TYPES, diffPlans } from "../cli/planDiff";
 import { readStackConfig } from "../cli/stackFile";
-import { aged, edited, stackConfig, walk } from "../test/helpers";
+import { aged, edited, walk } from "../test/helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -92,49 +93,6 @@ async function startup(): Promise<string[]> {
     return lines;
 }
 
-/** Inputs a provider cannot change in place: a change to one replaces the resource. */
-const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
-    "kubernetes:apps/v1:Deployment": ["metadata.name", "metadata.namespace", "spec.selector"],
-    "kubernetes:core/v1:Service": ["metadata.name", "metadata.namespace", "spec.clusterIP"],
-    "kubernetes:policy/v1:PodDisruptionBudget": ["metadata.name", "metadata.namespace"],
-    "kubernetes:core/v1:Namespace": ["metadata.name"],
-    "kubernetes:core/v1:Secret": ["metadata.name", "metadata.namespace", "type"],
-    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": ["metadata.name", "metadata.namespace"],
-    "azure-native:resources:ResourceGroup": ["resourceGroupName", "location"],
-    "azure-native:trafficmanager:Profile": ["profileName", "resourceGroupName", "dnsConfig.relativeName"],
-    "azure-native:trafficmanager:Endpoint": ["endpointName", "endpointType", "profileName", "resourceGroupName"],
-    "azure-native:operationalinsights:Workspace": ["workspaceName", "resourceGroupName", "location"],
-    "azure-native:applicationinsights:Component": ["resourceName", "resourceGroupName", "location", "kind"],
-    "azure-native:monitor:ActionGroup": ["actionGroupName", "resourceGroupName"],
-    "azure-native:monitor:ScheduledQueryRule": ["ruleName", "resourceGroupName", "location"],
-    "azure-native:monitor:MetricAlert": ["ruleName", "resourceGroupName"],
-    "azure-native:portal:Dashboard": ["dashboardName", "resourceGroupName", "location"],
-};
-const ROUTING = new Set(["azure-native:trafficmanager:Endpoint", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]);
-
-function at(obj: unknown, dotted: string): unknown {
-    return dotted.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
-}
-
-/** Changed and replaced resources between two updates. */
-export function blastRadius(a: PlanResult, b: PlanResult): { changed: PlannedResource[]; replaced: PlannedResource[]; added: number; removed: number } {
-    const key = (r: PlannedResource) => `${r.type}::${r.name}`;
-    const before = new Map(a.resources.filter((r) => r.custom).map((r) => [key(r), r]));
-    const after = new Map(b.resources.filter((r) => r.custom).map((r) => [key(r), r]));
-    const changed: PlannedResource[] = [];
-    const replaced: PlannedResource[] = [];
-    for (const [k, r] of after) {
-        const old = before.get(k);
-        if (old && JSON.stringify(old.inputs) !== JSON.stringify(r.inputs)) {
-            changed.push(r);
-            if ((REPLACE_ON[r.type] ?? []).some((p) => JSON.stringify(at(old.inputs, p)) !== JSON.stringify(at(r.inputs, p)))) {
-                replaced.push(r);
-            }
-        }
-    }
-    return { changed, replaced, added: [...after.keys()].filter((k) => !before.has(k)).length, removed: [...before.keys()].filter((k) => !after.has(k)).length };
-}
-
 async function blast(): Promise<string[]> {
     const weights = [0, 5, 25, 50, 100];
     // Prod starts stable on 1.0.0 (green empty), then a whole release, and a rollback from each step.
@@ -166,13 +124,16 @@ async function blast(): Promise<string[]> {
                 throw new Error(`${what}: refused: ${p.error?.message}`);
             }
         }
-        const r = blastRadius(a, b);
-        const routing = r.changed.filter((x) => ROUTING.has(x.type)).length;
-        const other = r.changed.length - routing + r.added + r.removed;
-        const ok = routingOnly ? (other === 0 && r.replaced.length === 0 ? "yes" : "NO") : r.replaced.length === 0 ? "no replacement" : "REPLACES";
-        lines.push(`  ${what.padEnd(36)} ${String(r.changed.length).padStart(7)} ${String(routing).padStart(7)} ${String(other).padStart(5)} ${String(r.replaced.length).padStart(8)}  ${ok}`);
+        // Cloud resources only: components have no inputs of their own.
+        const custom = new Set([...a.resources, ...b.resources].filter((x) => x.custom).map((x) => `${x.type}::${x.name}`));
+        const d = diffPlans(a, b);
+        const changed = d.changed.filter((k) => custom.has(k));
+        const routing = changed.filter((k) => ROUTING_TYPES.has(k.split("::")[0])).length;
+        const other = changed.length - routing;
+        const replaced = d.replaced.length;
+        const ok = routingOnly ? (other === 0 && replaced === 0 ? "yes" : "NO") : replaced === 0 ? "no replacement" : "REPLACES";
+        lines.push(`  ${what.padEnd(36)} ${String(changed.length).padStart(7)} ${String(routing).padStart(7)} ${String(other).padStart(5)} ${String(replaced).padStart(8)}  ${ok}`);
     }
-    void stackConfig;
     return lines;
 }
 

@@ -12,7 +12,7 @@
 import { spawnSync } from "child_process";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../rollout/errors";
-import { main as planMain, readOutputsFile, Writer } from "./plan";
+import { main as planMain, parseReference, readOutputsFile, Writer } from "./plan";
 import {
     Change,
     StackView,
@@ -50,14 +50,6 @@ interface CommonOptions {
     dryRun?: boolean;
     up?: boolean;
     now?: string;
-}
-
-function parseReference(text: string, previous: Record<string, string>): Record<string, string> {
-    const m = /^([A-Za-z0-9_./-]+)=(.+)$/.exec(text);
-    if (!m) {
-        throw new UsageError(`--reference ${JSON.stringify(text)}: expected STACK=FILE, e.g. staging=staging-outputs.json`);
-    }
-    return { ...previous, [m[1].split("/").pop()!]: m[2] };
 }
 
 function withCommon(cmd: Command, edits: boolean): Command {

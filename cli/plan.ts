@@ -71,8 +71,8 @@ export function renderTable(result: PlanResult): string {
     return lines.join("\n");
 }
 
-/** Parses `STACK=FILE`. */
-function parseReference(text: string, previous: Record<string, string>): Record<string, string> {
+/** Parses `STACK=FILE` (repeatable: collects into one map). */
+export function parseReference(text: string, previous: Record<string, string>): Record<string, string> {
     const m = /^([A-Za-z0-9_./-]+)=(.+)$/.exec(text);
     if (!m) {
         throw new UsageError(`--reference ${JSON.stringify(text)}: expected STACK=FILE, e.g. staging=staging-outputs.json`);

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../cli/main";
-import { PlanResult, PlannedResource, plan } from "../cli/engine";
+import { PlanResult, plan } from "../cli/engine";
+import { diffPlans } from "../cli/planDiff";
 import { editText, configEdit, writeAtomically } from "../cli/stackEdit";
 import { readStackConfig } from "../cli/stackFile";
 import { aged, ROOT } from "./helpers";
@@ -50,13 +51,7 @@ function planIn(dir: string, stack: string, previous?: Record<string, unknown>, 
     return plan({ stack, root: dir, previous: previous && aged(previous, 60), references, resolveReferences: true });
 }
 
-const ROUTING = new Set(["azure-native:trafficmanager:Endpoint", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]);
-function nonRoutingChanges(a: PlanResult, b: PlanResult): string[] {
-    const key = (r: PlannedResource) => `${r.type}::${r.name}`;
-    const ma = new Map(a.resources.map((r) => [key(r), JSON.stringify(r.inputs)]));
-    const mb = new Map(b.resources.map((r) => [key(r), JSON.stringify(r.inputs)]));
-    return [...new Set([...ma.keys(), ...mb.keys()])].filter((k) => ma.get(k) !== mb.get(k) && !ROUTING.has(k.split("::")[0]));
-}
+const nonRoutingChanges = (a: PlanResult, b: PlanResult) => diffPlans(a, b).nonRouting;
 
 describe("the slotshift CLI", function () {
     this.timeout(300000);

@@ -6,6 +6,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { PlanResult, PlannedResource } from "../cli/engine";
+import { ROUTING_TYPES, diffPlans } from "../cli/planDiff";
 import { trafficManagerWeights, labelValue } from "../rollout/routing";
 import { edited, ofType, planStack, prodAt, STACKS } from "./helpers";
 
@@ -14,8 +15,6 @@ const PROFILE = "azure-native:trafficmanager:Profile";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 
-/** The routing resources: what a weight step may change. */
-const ROUTING_TYPES = new Set([ENDPOINT, ROUTE]);
 
 function endpoint(result: PlanResult, colour: string): PlannedResource {
     const e = ofType(result, ENDPOINT).find((r) => r.inputs.endpointName === colour);
@@ -23,18 +22,8 @@ function endpoint(result: PlanResult, colour: string): PlannedResource {
     return e!;
 }
 
-/** Resources by type and name, for comparing two plans. */
-function byKey(result: PlanResult): Map<string, PlannedResource> {
-    return new Map(result.resources.map((r) => [`${r.type}::${r.name}`, r]));
-}
-
 /** The resources whose inputs differ between two plans (added or removed ones too). */
-function changed(a: PlanResult, b: PlanResult): string[] {
-    const ma = byKey(a);
-    const mb = byKey(b);
-    const keys = new Set([...ma.keys(), ...mb.keys()]);
-    return [...keys].filter((k) => JSON.stringify(ma.get(k)?.inputs) !== JSON.stringify(mb.get(k)?.inputs)).sort();
-}
+const changed = (a: PlanResult, b: PlanResult) => diffPlans(a, b).changed;
 
 describe("components", () => {
     describe("the prod stack", () => {
