@@ -149,6 +149,8 @@ describe("hardening", function () {
                 const result: PlanResult = await planStack(stack, withSecrets(stack));
                 expect(result.ok, result.error?.message).to.equal(true);
                 expect(leaks(JSON.stringify(result))).to.deep.equal([]);
+                // The Application Insights connection string (the engine's stand-in) is a secret too.
+                expect(JSON.stringify(result)).not.to.contain("InstrumentationKey=");
                 // And they are really there, as secrets: the provider and the pull Secret exist, hidden.
                 const provider = result.resources.find((r) => r.type === "pulumi:providers:docker");
                 expect(JSON.stringify(provider?.inputs)).to.contain("[secret]");
