@@ -150,6 +150,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     toleratedFailures: cfg.alerts.healthFailures,
                     live: r.live,
                     candidateWeight: r.weight,
+                    raising: args.decision.raising,
                     slots: {
                         blue: { target: slots.blue.hostname, readyWhen: slots.blue.deployment },
                         green: { target: slots.green.hostname, readyWhen: slots.green.deployment },
@@ -171,7 +172,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     port: cfg.traffic.probePort,
                     live: r.live,
                     candidateWeight: r.weight,
-                    candidateRunning: isRunning(cfg, otherSlot(r.live)),
+                    pinTenants: args.decision.state.pinTenants && isRunning(cfg, otherSlot(r.live)),
                     tenantHeader: cfg.traffic.tenantHeader,
                     pinnedTenants: cfg.traffic.pinnedTenants,
                     readyWhen: [slots.blue.deployment, slots.green.deployment],

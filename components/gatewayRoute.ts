@@ -20,8 +20,8 @@ export interface GatewayRouteArgs {
     readonly live: SlotColour;
     /** The candidate's share of traffic in percent. */
     readonly candidateWeight: number;
-    /** Whether the candidate runs a version: pinned tenants go to it only then. */
-    readonly candidateRunning: boolean;
+    /** Whether pinned tenants go to the candidate now (from its staging to 100 %, not after a rollback). */
+    readonly pinTenants: boolean;
     /** The header that names the tenant. @default "x-tenant-id" */
     readonly tenantHeader?: string;
     /** Tenants always routed to the candidate (while it runs). @default [] */
@@ -51,7 +51,7 @@ export class GatewayRoute extends pulumi.ComponentResource {
         const backend = (colour: SlotColour, weight: number) => ({ name: args.services[colour], port: args.port, weight });
 
         const rules: Record<string, unknown>[] = [];
-        if (args.candidateRunning && pinned.length > 0) {
+        if (args.pinTenants && pinned.length > 0) {
             rules.push({
                 matches: pinned.map((tenant) => ({ headers: [{ type: "Exact", name: header, value: tenant }] })),
                 backendRefs: [backend(candidate, 1)],

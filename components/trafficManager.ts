@@ -36,6 +36,12 @@ export interface TrafficManagerArgs {
     readonly candidateWeight: number;
     /** Both slots; an endpoint per slot. */
     readonly slots: Readonly<Record<SlotColour, TrafficManagerSlot>>;
+    /**
+     * The slot whose share grows in this update, if one does. Its endpoint is updated first and
+     * the other waits for it, so no moment has every endpoint disabled (which Azure answers with
+     * NXDOMAIN, and resolvers cache).
+     */
+    readonly raising?: SlotColour | null;
 }
 
 /**
@@ -92,7 +98,9 @@ export class TrafficManager extends pulumi.ComponentResource {
 
         this.profileId = profile.id;
         const endpoints = {} as Record<SlotColour, Endpoint>;
-        for (const colour of SLOT_COLOURS) {
+        const order = args.raising ? [args.raising, SLOT_COLOURS.find((c) => c !== args.raising)!] : [...SLOT_COLOURS];
+        for (const colour of order) {
+            const first = colour === order[0] || !args.raising ? [] : [endpoints[order[0]]];
             endpoints[colour] = new Endpoint(
                 `${name}-${colour}`,
                 {
@@ -105,7 +113,7 @@ export class TrafficManager extends pulumi.ComponentResource {
                     endpointStatus: routing[colour].status,
                 },
                 // Routing waits for the slot to be ready: an update never sends traffic to pods that are not.
-                { parent: this, dependsOn: [args.slots[colour].readyWhen] },
+                { parent: this, dependsOn: [args.slots[colour].readyWhen, ...first] },
             );
         }
         this.endpoints = endpoints;

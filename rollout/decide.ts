@@ -7,17 +7,20 @@
  * 1. `weight` is 0 or one of `steps` (the schema checks it).
  * 2. Forward moves go one step at a time; a jump needs `rollout.force`.
  * 3. Back to 0 (rollback) is allowed from any weight, always.
- * 4. A slot that carried traffic in the previous state keeps its version in this update.
- * 5. The first step above 0 needs the candidate's version deployed at 0 % in the previous state.
+ * 4. A slot that carried traffic in the previous state, and the live slot, keep their build (version,
+ *    git sha, digest, build metadata) and their pods in this update.
+ * 5. The first step above 0 needs the candidate's build deployed at 0 % in the previous state.
  * 6. `live` flips only from 100 % (finalize), or back to a slot still warm (rollback after finalize).
  * 7. Versions follow the environment's policy (the schema); the candidate must be newer than live
  *    unless `rollout.allowDowngrade`.
  * 8. Promotion: with `promotion.from`, a new candidate must be what that stack has live, and its digest is taken from there.
  * And the seeds' timing: `minStepMinutes` between canary steps, `warmMinutes` before the previous slot goes.
+ * Holds are recorded in the state when they start, so an edit of the hold in the same update as
+ * the move cannot shorten it; steps and strategy change only in an update that moves no weight.
  */
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "./config";
 import { ConfigError } from "./errors";
-import { RolloutState, Transition, isRunning, stateOf } from "./state";
+import { RolloutState, Transition, buildDifference, buildOf, isRunning, stateOf } from "./state";
 import { compareVersions } from "./versions";
 
 /** What the decision needs besides the config. */
@@ -41,6 +44,8 @@ export interface Decision {
     readonly state: Omit<RolloutState, "digests">;
     /** Digests known before any lookup: from config, from the promotion source, or kept from the previous state. */
     readonly knownDigests: Readonly<Partial<Record<SlotColour, string>>>;
+    /** The slot whose share of traffic grows in this update, if one does: routers raise it before lowering the other. */
+    readonly raising: SlotColour | null;
 }
 
 const key = (path: string) => `slotshift:${path}`;
@@ -59,6 +64,17 @@ function minutesBetween(from: string, to: Date): number {
     const t = Date.parse(from);
     return Number.isNaN(t) ? Number.POSITIVE_INFINITY : Math.floor((to.getTime() - t) / 60000);
 }
+
+/** Whole minutes from `now` until `until` (at least 1 while it is ahead); 0 once it has passed. */
+function minutesLeft(until: string | null, now: Date): number {
+    if (until === null) {
+        return 0;
+    }
+    const ms = Date.parse(until) - now.getTime();
+    return Number.isNaN(ms) || ms <= 0 ? 0 : Math.ceil(ms / 60000);
+}
+
+const plus = (at: Date, minutes: number) => new Date(at.getTime() + minutes * 60000).toISOString();
 
 const pct = (w: number) => `${w} %`;
 
@@ -94,13 +110,17 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
     const cand = otherSlot(live);
     const w = direct ? 0 : r.weight;
     const version = (c: SlotColour) => cfg.slots[c].version ?? null;
+    const build = (c: SlotColour) => buildOf(cfg, c);
     const knownDigests: Partial<Record<SlotColour, string>> = {};
 
     let transition: Transition;
     let warm: SlotColour | null = null;
     let finalizedAt: string | null = null;
+    let warmUntil: string | null = null;
     let stepTakenAt = now;
+    let nextMoveAt: string | null = null;
     let staging = false;
+    let prevW = 0;
 
     if (P === undefined) {
         // Rule 5: nothing has been deployed at 0 % yet.
@@ -115,7 +135,7 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
         staging = !direct && version(cand) !== null;
     } else {
         const prevCand = otherSlot(P.live);
-        const prevW = P.strategy === "direct" ? 0 : P.weights[prevCand];
+        prevW = P.strategy === "direct" ? 0 : P.weights[prevCand];
 
         if (P.strategy !== r.strategy && prevW > 0) {
             refuse(
@@ -124,39 +144,44 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                     `change the strategy at 0 % only: roll back (slotshift:rollout.weight 0) or finish the rollout first`,
             );
         }
+        if (P.image !== "" && P.image !== cfg.app.image && !r.force) {
+            refuse(
+                "app.image",
+                `slotshift:app.image is ${JSON.stringify(cfg.app.image)} but the slots run from ${P.image}; a new repository changes the image of every slot, ` +
+                    `the live one too: set slotshift:rollout.force for that one update`,
+            );
+        }
 
-        // Rule 4: a slot that carried traffic keeps its version, its digest and its pods.
+        // Rule 4: the live slot, and any slot that carried traffic, keep their build and their pods.
         if (!direct) {
             for (const c of SLOT_COLOURS) {
-                if (P.weights[c] === 0) {
+                const carried = P.weights[c] > 0;
+                if (!carried && c !== P.live) {
                     continue;
                 }
-                const s = cfg.slots[c];
-                if (version(c) !== P.versions[c]) {
+                const why = carried ? `${c} carried ${pct(P.weights[c])} in the previous update` : `${c} is the live slot`;
+                const diff = P.builds[c] === null && P.versions[c] !== null ? (version(c) === P.versions[c] ? undefined : (["version", P.versions[c], version(c)] as const)) : buildDifference(P.builds[c], build(c));
+                if (diff) {
+                    const [field, given, is] = diff;
+                    // A digest not in config was resolved when deployed: name that one.
+                    const was = field === "digest" && given === undefined ? P.digests[c] ?? undefined : given;
                     refuse(
-                        `slots.${c}.version`,
-                        `slotshift:slots.${c}.version is ${JSON.stringify(version(c))} but ${c} carried ${pct(P.weights[c])} in the previous update with ${P.versions[c]}; ` +
-                            `a slot keeps its version while it carries traffic: move its traffic away first (slotshift:rollout.weight 0, or finalize), then change it`,
+                        `slots.${c}.${field}`,
+                        `slotshift:slots.${c}.${field} is ${JSON.stringify(is ?? null)} but ${why} with ${was === undefined ? "none" : String(was)}; ` +
+                            `a slot keeps its build while it carries traffic or is live: move its traffic away first (slotshift:rollout.weight 0, or finalize), then change it`,
                     );
                 }
-                if (P.gitShas[c] !== null && (s.gitSha ?? null) !== P.gitShas[c]) {
+                if (P.gitShas[c] !== null && (cfg.slots[c].gitSha ?? null) !== P.gitShas[c]) {
                     refuse(
                         `slots.${c}.gitSha`,
-                        `slotshift:slots.${c}.gitSha is ${JSON.stringify(s.gitSha ?? null)} but ${c} carried ${pct(P.weights[c])} in the previous update built from ${P.gitShas[c]}; ` +
+                        `slotshift:slots.${c}.gitSha is ${JSON.stringify(cfg.slots[c].gitSha ?? null)} but ${why} built from ${P.gitShas[c]}; ` +
                             `a slot keeps its build while it carries traffic: move its traffic away first, then change it`,
                     );
                 }
-                if (s.decommissioned) {
+                if (cfg.slots[c].decommissioned && carried) {
                     refuse(
                         `slots.${c}.decommissioned`,
-                        `slotshift:slots.${c}.decommissioned is true but ${c} carried ${pct(P.weights[c])} in the previous update; ` +
-                            `move its traffic away in one update, then decommission it in the next`,
-                    );
-                }
-                if (s.digest !== undefined && P.digests[c] !== null && s.digest !== P.digests[c]) {
-                    refuse(
-                        `slots.${c}.digest`,
-                        `slotshift:slots.${c}.digest is ${s.digest} but ${c} carried ${pct(P.weights[c])} in the previous update with ${P.digests[c]}; a slot keeps its image while it carries traffic`,
+                        `slotshift:slots.${c}.decommissioned is true but ${why}; move its traffic away in one update, then decommission it in the next`,
                     );
                 }
             }
@@ -171,7 +196,7 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                 if (w !== 0) {
                     refuse("rollout.weight", `slotshift:rollout.weight is ${w} but finalizing (slotshift:rollout.live ${P.live} -> ${live}) sets it back to 0: ${live} carries all traffic as live`);
                 }
-                if (version(cand) !== P.versions[cand] || !isRunning(cfg, cand)) {
+                if (!isRunning(cfg, cand)) {
                     refuse(
                         `slots.${cand}`,
                         `slotshift:slots.${cand} changes while finalizing; keep ${cand} at ${P.versions[cand]}, running, so it stays warm for a rollback; change it in a later update`,
@@ -180,13 +205,14 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                 transition = "finalize";
                 warm = cand;
                 finalizedAt = now;
-            } else if (P.warm === live && P.versions[live] === version(live) && P.replicas[live] > 0 && isRunning(cfg, live)) {
+                warmUntil = plus(ctx.now, r.warmMinutes);
+            } else if (P.warm === live && P.replicas[live] > 0 && isRunning(cfg, live) && (P.builds[live] === null ? P.versions[live] === version(live) : P.builds[live] === build(live))) {
                 if (w !== 0) {
                     refuse("rollout.weight", `slotshift:rollout.weight is ${w} but a rollback to the warm slot ${live} sets it to 0`);
                 }
                 transition = "rollback-after-finalize";
             } else {
-                const back = P.warm === null ? "" : ` or back to ${P.warm} while it is warm (a rollback after finalize)`;
+                const back = P.warm === null ? "" : ` or back to ${P.warm} while it is warm and unchanged (a rollback after finalize)`;
                 refuse(
                     "rollout.live",
                     `slotshift:rollout.live is ${live} but the previous update left ${live} at ${pct(P.weights[live])}; ` +
@@ -197,15 +223,17 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
             transition = version(live) === P.versions[live] ? "unchanged" : "update-in-place";
             stepTakenAt = transition === "unchanged" ? P.stepTakenAt : now;
         } else {
-            const candChanged = version(cand) !== P.versions[cand];
+            const candChanged = P.builds[cand] === null && P.versions[cand] !== null ? version(cand) !== P.versions[cand] : build(cand) !== P.builds[cand];
             const wasWarm = P.warm === cand;
+            const shapeChanged = P.strategy !== r.strategy || JSON.stringify(P.steps) !== JSON.stringify(r.steps);
             if (w > 0) {
-                // Rule 5: traffic only to what the previous update deployed.
+                // Rule 5: traffic only to the build the previous update deployed.
                 if (candChanged) {
+                    const [field, was, is] = buildDifference(P.builds[cand], build(cand)) ?? ["version", P.versions[cand], version(cand)];
                     refuse(
                         "rollout.weight",
-                        `slotshift:rollout.weight is ${w} but the previous update ran ${cand} with ${P.versions[cand] ?? "no version"}, not ${version(cand)}; ` +
-                            `stage ${version(cand)} at 0 first (slotshift:rollout.weight 0, pulumi up), then ${r.steps[0]}`,
+                        `slotshift:rollout.weight is ${w} but the previous update ran ${cand} with ${field} ${was === undefined || was === null ? "none" : String(was)}, not ${String(is)}; ` +
+                            `stage ${version(cand) ?? "it"} at 0 first (slotshift:rollout.weight 0, pulumi up), then ${r.steps[0]}`,
                     );
                 }
                 if (P.replicas[cand] === 0) {
@@ -216,6 +244,13 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                 }
             }
             if (w > prevW) {
+                if (shapeChanged) {
+                    refuse(
+                        "rollout.weight",
+                        `slotshift:rollout.weight is ${w} in the same update that changes slotshift:rollout.steps or strategy (the previous update ran ${P.strategy} over ${P.steps.join(", ")}); ` +
+                            `change them in an update that moves no traffic, then step`,
+                    );
+                }
                 // Rule 2: one step at a time.
                 const next = nextStepAfter(prevW, r.steps);
                 if (w !== next && !r.force) {
@@ -224,16 +259,15 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
                         `slotshift:rollout.weight is ${w} but the previous update left ${cand} at ${pct(prevW)}; ${legalAfter(prevW, r.steps)}; set slotshift:rollout.force to jump`,
                     );
                 }
-                // The seeds' hold between canary steps.
-                if (prevW > 0 && r.minStepMinutes > 0 && !r.force) {
-                    const age = minutesBetween(P.stepTakenAt, ctx.now);
-                    if (age < r.minStepMinutes) {
-                        refuse(
-                            "rollout.weight",
-                            `slotshift:rollout.weight is ${w} but ${cand} has carried ${pct(prevW)} for ${Math.max(age, 0)} minute(s) (since ${P.stepTakenAt}); ` +
-                                `slotshift:rollout.minStepMinutes is ${r.minStepMinutes}: wait ${r.minStepMinutes - Math.max(age, 0)} more, roll back with 0, or set slotshift:rollout.force`,
-                        );
-                    }
+                // The seeds' hold between canary steps, as it was when the previous step was taken.
+                const left = prevW > 0 ? minutesLeft(P.nextMoveAt ?? plus(new Date(P.stepTakenAt), r.minStepMinutes), ctx.now) : 0;
+                if (left > 0 && !r.force) {
+                    const age = Math.max(minutesBetween(P.stepTakenAt, ctx.now), 0);
+                    refuse(
+                        "rollout.weight",
+                        `slotshift:rollout.weight is ${w} but ${cand} has carried ${pct(prevW)} for ${age} minute(s) (since ${P.stepTakenAt}); ` +
+                            `the step holds until ${P.nextMoveAt ?? "its minStepMinutes pass"} (slotshift:rollout.minStepMinutes): wait ${left} more, roll back with 0, or set slotshift:rollout.force`,
+                    );
                 }
                 transition = w === next ? "step" : "jump";
             } else if (w < prevW) {
@@ -248,22 +282,26 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
             }
 
             // The warm hold: the previous live slot stays as it is for warmMinutes after a finalize.
-            if (wasWarm && (candChanged || !isRunning(cfg, cand)) && P.finalizedAt !== null && !r.force) {
-                const age = minutesBetween(P.finalizedAt, ctx.now);
-                if (age < r.warmMinutes) {
+            if (wasWarm && (candChanged || !isRunning(cfg, cand)) && !r.force) {
+                const until = P.warmUntil ?? (P.finalizedAt === null ? null : plus(new Date(P.finalizedAt), r.warmMinutes));
+                const left = minutesLeft(until, ctx.now);
+                if (left > 0) {
                     const what = candChanged ? "version" : "decommissioned";
+                    const age = P.finalizedAt === null ? 0 : Math.max(minutesBetween(P.finalizedAt, ctx.now), 0);
                     refuse(
                         `slots.${cand}.${what}`,
-                        `slotshift:slots.${cand}.${what} changes ${cand}, which has been warm for ${Math.max(age, 0)} minute(s) since the finalize at ${P.finalizedAt}; ` +
-                            `slotshift:rollout.warmMinutes is ${r.warmMinutes}: keep it ${r.warmMinutes - Math.max(age, 0)} more minute(s) for an instant rollback, or set slotshift:rollout.force`,
+                        `slotshift:slots.${cand}.${what} changes ${cand}, which has been warm for ${age} minute(s) since the finalize at ${P.finalizedAt}; ` +
+                            `it stays as it is until ${until} (slotshift:rollout.warmMinutes): keep it ${left} more minute(s) for an instant rollback, or set slotshift:rollout.force`,
                     );
                 }
             }
             if (wasWarm && !candChanged && isRunning(cfg, cand) && w === 0) {
                 warm = cand;
                 finalizedAt = P.finalizedAt;
+                warmUntil = P.warmUntil;
             }
             stepTakenAt = w === prevW ? P.stepTakenAt : now;
+            nextMoveAt = w === prevW ? P.nextMoveAt : null;
         }
     }
 
@@ -319,14 +357,32 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
         const given = cfg.slots[c].digest;
         if (given !== undefined) {
             knownDigests[c] ??= given;
-        } else if (cfg.promotion.from !== undefined && P !== undefined && version(c) !== null && version(c) === P.versions[c] && P.digests[c] !== null) {
-            // A promoted image stays what was promoted, whatever the source stack runs by now.
+        } else if (P !== undefined && version(c) !== null && P.digests[c] !== null && (P.builds[c] === null ? version(c) === P.versions[c] : build(c) === P.builds[c])) {
+            // An unchanged build keeps the image it was deployed with, whatever its tag points at by now.
             knownDigests[c] ??= P.digests[c]!;
         }
     }
 
+    const state = stateOf(cfg, warm);
+    if (state.phase === "shifting" && nextMoveAt === null) {
+        nextMoveAt = plus(new Date(stepTakenAt), r.minStepMinutes);
+    }
+    // Pinned tenants see the candidate from its staging to 100 %, and leave it on a rollback.
+    let pinTenants: boolean;
+    if (transition === "rollback" || transition === "rollback-after-finalize" || state.phase === "stable") {
+        pinTenants = false;
+    } else if (state.phase === "shifting" || state.phase === "shifted" || transition === "stage" || transition === "first-deploy") {
+        pinTenants = true;
+    } else {
+        pinTenants = P?.pinTenants ?? true;
+    }
+    let raising: SlotColour | null = null;
+    if (P !== undefined) {
+        raising = SLOT_COLOURS.find((c) => state.weights[c] > P.weights[c]) ?? null;
+    }
     return {
-        state: { ...stateOf(cfg, warm), stepTakenAt, finalizedAt, transition },
+        state: { ...state, stepTakenAt, finalizedAt, nextMoveAt, warmUntil, pinTenants, transition },
         knownDigests,
+        raising,
     };
 }

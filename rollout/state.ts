@@ -57,6 +57,16 @@ export interface RolloutState {
     readonly stepTakenAt: string;
     /** When the last finalize happened, while the previous slot is warm; else null. */
     readonly finalizedAt: string | null;
+    /** The earliest time the next canary step may be taken (the hold the step was taken with); null when none holds. */
+    readonly nextMoveAt: string | null;
+    /** Until when the warm slot must be kept as it is (the finalize's warmMinutes); null when none is warm. */
+    readonly warmUntil: string | null;
+    /** Each slot's build as config describes it (version, git sha, digest, build metadata); null for an empty slot. */
+    readonly builds: Readonly<Record<SlotColour, string | null>>;
+    /** The image repository the slots run from. */
+    readonly image: string;
+    /** Whether pinned tenants are routed to the candidate: from staging to 100 %, not after a rollback. */
+    readonly pinTenants: boolean;
     /** What the update that wrote this state did. */
     readonly transition: Transition;
 }
@@ -81,6 +91,11 @@ const rolloutStateSchema = z.object({
     warm: colours.nullable().default(null),
     stepTakenAt: z.string().default("1970-01-01T00:00:00.000Z"),
     finalizedAt: z.string().nullable().default(null),
+    nextMoveAt: z.string().nullable().default(null),
+    warmUntil: z.string().nullable().default(null),
+    builds: perSlot(z.string().nullable()).default({ blue: null, green: null }),
+    image: z.string().default(""),
+    pinTenants: z.boolean().default(false),
     transition: z.enum(TRANSITIONS).default("unchanged"),
 });
 
@@ -111,8 +126,36 @@ export function isRunning(cfg: SlotshiftConfig, colour: SlotColour): boolean {
     return s.version !== undefined && !s.decommissioned;
 }
 
+/** A slot's build as its config describes it: what must not change while the slot carries traffic. */
+export function buildOf(cfg: SlotshiftConfig, colour: SlotColour): string | null {
+    const s = cfg.slots[colour];
+    if (s.version === undefined) {
+        return null;
+    }
+    const { version, gitSha, digest, buildNumber, buildDate, branch, nodeVersion, npmVersion } = s;
+    return JSON.stringify({ version, gitSha, digest, buildNumber, buildDate, branch, nodeVersion, npmVersion });
+}
+
+/** The first field in which two builds differ, for refusals: `[field, before, after]`. */
+export function buildDifference(before: string | null, after: string | null): [string, unknown, unknown] | undefined {
+    if (before === after) {
+        return undefined;
+    }
+    const a = (before === null ? {} : JSON.parse(before)) as Record<string, unknown>;
+    const b = (after === null ? {} : JSON.parse(after)) as Record<string, unknown>;
+    for (const k of ["version", "gitSha", "digest", "buildNumber", "buildDate", "branch", "nodeVersion", "npmVersion"]) {
+        if (a[k] !== b[k]) {
+            return [k, a[k], b[k]];
+        }
+    }
+    return ["version", a.version, b.version];
+}
+
 /** The parts of a rollout state that follow from a config and which slot is warm. */
-export type ConfigState = Omit<RolloutState, "digests" | "stepTakenAt" | "finalizedAt" | "transition">;
+export type ConfigState = Omit<
+    RolloutState,
+    "digests" | "stepTakenAt" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants"
+>;
 
 /** What a config puts the slots and the router in, given the warm slot (if any). */
 export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigState {
@@ -139,6 +182,8 @@ export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigSt
         weights: slotWeights(live, w),
         versions: { blue: version("blue"), green: version("green") },
         gitShas: { blue: cfg.slots.blue.gitSha ?? null, green: cfg.slots.green.gitSha ?? null },
+        builds: { blue: buildOf(cfg, "blue"), green: buildOf(cfg, "green") },
+        image: cfg.app.image,
         replicas: { blue: isRunning(cfg, "blue") ? cfg.app.replicas : 0, green: isRunning(cfg, "green") ? cfg.app.replicas : 0 },
         phase,
         step,
@@ -168,11 +213,15 @@ export function impliedState(cfg: SlotshiftConfig): RolloutState {
             ? cand
             : null;
     const longAgo = "1970-01-01T00:00:00.000Z";
+    const state = stateOf(cfg, warm);
     return {
-        ...stateOf(cfg, warm),
+        ...state,
         digests: { blue: null, green: null },
         stepTakenAt: longAgo,
         finalizedAt: warm === null ? null : longAgo,
+        nextMoveAt: null,
+        warmUntil: null,
+        pinTenants: state.phase !== "stable",
         transition: "unchanged",
     };
 }

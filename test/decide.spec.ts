@@ -3,33 +3,14 @@ import { SlotColour, parseStackConfig } from "../rollout/config";
 import { Decision, decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
 import { RolloutState, Transition } from "../rollout/state";
-import { edited } from "./helpers";
+import { edited, sourceLive } from "./helpers";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 const minutes = (m: number) => new Date(T0 + m * 60000);
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 /** What staging has live when prod promotes from it. */
-function stagingLive(version: string, digest: string): RolloutState {
-    return {
-        strategy: "blue-green",
-        live: "blue",
-        candidate: "green",
-        weights: { blue: 100, green: 0 },
-        versions: { blue: version, green: null },
-        digests: { blue: digest, green: null },
-        gitShas: { blue: null, green: null },
-        replicas: { blue: 2, green: 0 },
-        phase: "stable",
-        step: 0,
-        nextStep: null,
-        steps: [100],
-        warm: null,
-        stepTakenAt: minutes(-600).toISOString(),
-        finalizedAt: null,
-        transition: "unchanged",
-    };
-}
+const stagingLive = (version: string, digest: string): RolloutState => ({ ...sourceLive(version, digest), stepTakenAt: minutes(-600).toISOString() });
 
 /** The digests a decision deploys: the known ones, else a stand-in per version (what the registry would answer). */
 function withDigests(d: Decision): RolloutState {
@@ -122,6 +103,26 @@ const cases: Case[] = [
         source: stagingLive("1.1.0", D(1)),
         check: (d) => expect(d.knownDigests.green).to.equal(D(1)),
     },
+    { what: "a new image repository with force", updates: [stage(), { edits: { "slotshift:app.image": "ghcr.io/other/app", "slotshift:rollout.force": true }, at: 5 }], transition: "unchanged" },
+    { what: "a change of steps at 0 %, then a step", updates: [stage(), { edits: { "slotshift:rollout.steps": [10, 100] }, at: 5 }, w(10, 10)], transition: "step" },
+    {
+        what: "raising the candidate's endpoint first on a step, the live one first on a rollback",
+        updates: [...STEPS_TO(5)],
+        check: (d) => {
+            expect(d.raising).to.equal("green");
+            expect(run("prod", [...STEPS_TO(5), w(0, 20)], stagingLive("1.1.0", D(1))).raising).to.equal("blue");
+        },
+    },
+    {
+        what: "pinned tenants from staging on, and not after a rollback",
+        updates: [stage()],
+        check: (d) => {
+            expect(d.state.pinTenants).to.equal(true);
+            expect(run("prod", [...STEPS_TO(5), w(0, 20)], stagingLive("1.1.0", D(1))).state.pinTenants).to.equal(false);
+            expect(run("prod", [...STEPS_TO(5), w(0, 20), w(0, 30)], stagingLive("1.1.0", D(1))).state.pinTenants).to.equal(false);
+            expect(run("prod", [...STEPS_TO(100), finalize(50)], stagingLive("1.1.0", D(1))).state.pinTenants).to.equal(false);
+        },
+    },
     { what: "a staging switch 0 to 100", stack: "staging", updates: [stage(), w(100, 5)], transition: "step" },
     { what: "a staging finalize", stack: "staging", updates: [stage(), w(100, 5), finalize(6)], transition: "finalize" },
     { what: "a dev update in place", stack: "dev", updates: [stage(), { edits: { "slotshift:slots.blue.version": "1.2.0-alpha.4", "slotshift:slots.blue.gitSha": "abcdef9" }, at: 1 }], transition: "update-in-place" },
@@ -132,11 +133,18 @@ const cases: Case[] = [
     { what: "a skipped step 5 to 50", updates: [...STEPS_TO(5), w(50, 20)], refused: { key: "slotshift:rollout.weight", message: /^slotshift:rollout\.weight is 50 but the previous update left green at 5 %; the next step is 25, or 0 to roll back; set slotshift:rollout\.force to jump$/ } },
     { what: "a skipped step 0 to 25", updates: [stage(), w(25, 10)], refused: { key: "slotshift:rollout.weight", message: /left green at 0 %; the next step is 5; set slotshift:rollout\.force to jump/ } },
     { what: "a skipped step 25 to 100", updates: [...STEPS_TO(25), w(100, 40)], refused: { key: "slotshift:rollout.weight", message: /left green at 25 %; the next step is 50, or a lower step \(5\), or 0 to roll back/ } },
-    { what: "a step before the hold is over", updates: [...STEPS_TO(5), w(25, 12)], refused: { key: "slotshift:rollout.weight", message: /green has carried 5 % for 2 minute\(s\) .*minStepMinutes is 5: wait 3 more, roll back with 0, or set slotshift:rollout\.force/ } },
-    { what: "a new candidate version while it carries traffic", updates: [...STEPS_TO(25), { edits: { "slotshift:slots.green.version": "1.1.1" }, at: 40 }], refused: { key: "slotshift:slots.green.version", message: /^slotshift:slots\.green\.version is "1\.1\.1" but green carried 25 % in the previous update with 1\.1\.0; a slot keeps its version while it carries traffic/ } },
-    { what: "a new build of the same version while it carries traffic", updates: [...STEPS_TO(5), { edits: { "slotshift:slots.green.gitSha": "fedcba9" }, at: 30 }], refused: { key: "slotshift:slots.green.gitSha", message: /^slotshift:slots\.green\.gitSha is "fedcba9" but green carried 5 % in the previous update built from e4f5a6b; a slot keeps its build/ } },
+    { what: "a step before the hold is over", updates: [...STEPS_TO(5), w(25, 12)], refused: { key: "slotshift:rollout.weight", message: /green has carried 5 % for 2 minute\(s\) .*\(slotshift:rollout\.minStepMinutes\): wait 3 more, roll back with 0, or set slotshift:rollout\.force/ } },
+    { what: "a new candidate version while it carries traffic", updates: [...STEPS_TO(25), { edits: { "slotshift:slots.green.version": "1.1.1" }, at: 40 }], refused: { key: "slotshift:slots.green.version", message: /^slotshift:slots\.green\.version is "1\.1\.1" but green carried 25 % in the previous update with 1\.1\.0; a slot keeps its build while it carries traffic/ } },
+    { what: "a new build of the same version while it carries traffic", updates: [...STEPS_TO(5), { edits: { "slotshift:slots.green.gitSha": "fedcba9" }, at: 30 }], refused: { key: "slotshift:slots.green.gitSha", message: /^slotshift:slots\.green\.gitSha is "fedcba9" but green carried 5 % in the previous update with e4f5a6b; a slot keeps its build/ } },
+    { what: "a rollback that also changes the slot taking the traffic back", updates: [...STEPS_TO(100), { edits: { "slotshift:rollout.weight": 0, "slotshift:slots.blue.version": "2.0.0", "slotshift:slots.blue.gitSha": "abcdef1" }, at: 60 }], refused: { key: "slotshift:slots.blue.version", message: /^slotshift:slots\.blue\.version is "2\.0\.0" but blue is the live slot with 1\.0\.0; a slot keeps its build while it carries traffic or is live/ } },
+    { what: "a new build number on the live slot", updates: [stage(), { edits: { "slotshift:slots.blue.buildNumber": 124 }, at: 5 }], refused: { key: "slotshift:slots.blue.buildNumber", message: /is "124" but blue carried 100 % in the previous update with 123/ } },
+    { what: "a new digest for the staged candidate with a step", updates: [stage(), { edits: { "slotshift:slots.green.digest": D(8), "slotshift:rollout.weight": 5 }, at: 10 }], refused: { key: "slotshift:rollout.weight", message: /the previous update ran green with digest none, not sha256:8{64}; stage 1\.1\.0 at 0 first/ } },
+    { what: "a step in the update that lowers the hold", updates: [...STEPS_TO(5), { edits: { "slotshift:rollout.weight": 25, "slotshift:rollout.minStepMinutes": 0 }, at: 11 }], refused: { key: "slotshift:rollout.weight", message: /the step holds until 2026-11-26T10:15:00\.000Z/ } },
+    { what: "a decommission in the update that drops the warm hold", updates: [...STEPS_TO(100), finalize(50), { edits: { "slotshift:slots.blue.decommissioned": true, "slotshift:rollout.warmMinutes": 0 }, at: 51 }], refused: { key: "slotshift:slots.blue.decommissioned", message: /it stays as it is until 2026-11-26T11:20:00\.000Z/ } },
+    { what: "a step in the update that changes strategy and steps", updates: [stage(), { edits: { "slotshift:rollout.strategy": "blue-green", "slotshift:rollout.steps": [100], "slotshift:rollout.weight": 100 }, at: 10 }], refused: { key: "slotshift:rollout.weight", message: /in the same update that changes slotshift:rollout\.steps or strategy/ } },
+    { what: "a new image repository", updates: [stage(), { edits: { "slotshift:app.image": "ghcr.io/other/app" }, at: 5 }], refused: { key: "slotshift:app.image", message: /a new repository changes the image of every slot, the live one too: set slotshift:rollout\.force/ } },
     { what: "a new live version in place under canary", updates: [stage(), { edits: { "slotshift:slots.blue.version": "1.0.1" }, at: 5 }], refused: { key: "slotshift:slots.blue.version", message: /blue carried 100 % in the previous update with 1\.0\.0/ } },
-    { what: "a version change and a step in one update", updates: [stage(), { edits: { "slotshift:slots.green.version": "1.1.1", "slotshift:rollout.weight": 5 }, at: 5 }], refused: { key: "slotshift:rollout.weight", message: /the previous update ran green with 1\.1\.0, not 1\.1\.1; stage 1\.1\.1 at 0 first/ } },
+    { what: "a version change and a step in one update", updates: [stage(), { edits: { "slotshift:slots.green.version": "1.1.1", "slotshift:rollout.weight": 5 }, at: 5 }], refused: { key: "slotshift:rollout.weight", message: /the previous update ran green with version 1\.1\.0, not 1\.1\.1; stage 1\.1\.1 at 0 first/ } },
     { what: "traffic to a slot that ran no pods", updates: [{ edits: { "slotshift:slots.green.decommissioned": true }, at: 0 }, { edits: { "slotshift:slots.green.decommissioned": false, "slotshift:rollout.weight": 5 }, at: 5 }], refused: { key: "slotshift:rollout.weight", message: /green ran no pods in the previous update; stage it at 0 first/ } },
     { what: "decommissioning a slot as it rolls back", updates: [...STEPS_TO(25), { edits: { "slotshift:rollout.weight": 0, "slotshift:slots.green.decommissioned": true }, at: 40 }], refused: { key: "slotshift:slots.green.decommissioned", message: /green carried 25 % in the previous update; move its traffic away in one update, then decommission it in the next/ } },
     { what: "a finalize before 100", updates: [...STEPS_TO(50), finalize(40)], refused: { key: "slotshift:rollout.live", message: /^slotshift:rollout\.live is green but the previous update left green at 50 %; live flips only when the candidate is at 100 % \(finalize\); keep slotshift:rollout\.live at blue$/ } },
@@ -144,7 +152,7 @@ const cases: Case[] = [
     { what: "a finalize that changes the old slot", updates: [...STEPS_TO(100), { edits: { "slotshift:rollout.live": "green", "slotshift:rollout.weight": 0, "slotshift:slots.blue.decommissioned": true }, at: 50 }], refused: { key: "slotshift:slots.blue", message: /changes while finalizing; keep blue at 1\.0\.0, running, so it stays warm/ } },
     { what: "a flip of live from a staged slot", updates: [stage(), { edits: { "slotshift:rollout.live": "green" }, at: 5 }], refused: { key: "slotshift:rollout.live", message: /left green at 0 %; live flips only when the candidate is at 100 %/ } },
     { what: "a rollback after finalize to a decommissioned slot", updates: [...STEPS_TO(100), finalize(50), { edits: { "slotshift:slots.blue.decommissioned": true }, at: 90 }, { edits: { "slotshift:rollout.live": "blue", "slotshift:slots.blue.decommissioned": false }, at: 95 }], refused: { key: "slotshift:rollout.live", message: /slotshift:rollout\.live is blue but the previous update left blue at 0 %/ } },
-    { what: "decommissioning the warm slot early", updates: [...STEPS_TO(100), finalize(50), { edits: { "slotshift:slots.blue.decommissioned": true }, at: 62 }], refused: { key: "slotshift:slots.blue.decommissioned", message: /blue, which has been warm for 12 minute\(s\) since the finalize.*warmMinutes is 30: keep it 18 more minute\(s\)/ } },
+    { what: "decommissioning the warm slot early", updates: [...STEPS_TO(100), finalize(50), { edits: { "slotshift:slots.blue.decommissioned": true }, at: 62 }], refused: { key: "slotshift:slots.blue.decommissioned", message: /blue, which has been warm for 12 minute\(s\) since the finalize.*\(slotshift:rollout\.warmMinutes\): keep it 18 more minute\(s\)/ } },
     { what: "restaging the warm slot early", updates: [...STEPS_TO(100), finalize(50), { edits: { "slotshift:slots.blue": { version: "1.2.0", gitSha: "1234567" } }, at: 60, source: stagingLive("1.2.0", D(2)) }], refused: { key: "slotshift:slots.blue.version", message: /has been warm for 10 minute\(s\)/ } },
     { what: "a candidate older than live", updates: [{ edits: { "slotshift:slots.green.version": "0.9.0" }, at: 0 }], source: stagingLive("0.9.0", D(3)), refused: { key: "slotshift:slots.green.version", message: /^slotshift:slots\.green\.version is "0\.9\.0", not newer than 1\.0\.0 on the live slot blue; .*allowDowngrade/ } },
     { what: "a candidate equal to live", updates: [{ edits: { "slotshift:slots.green.version": "1.0.0" }, at: 0 }], source: stagingLive("1.0.0", D(3)), refused: { key: "slotshift:slots.green.version", message: /not newer than 1\.0\.0/ } },
@@ -153,7 +161,7 @@ const cases: Case[] = [
     { what: "promoting with another digest", updates: [{ edits: { "slotshift:slots.green.digest": D(9) }, at: 0 }], refused: { key: "slotshift:slots.green.digest", message: /but staging runs 1\.1\.0 as sha256:1{64}; promote the artifact, never another build/ } },
     { what: "promoting from a stack never updated", updates: [stage()], source: null, refused: { key: "slotshift:promotion.from", message: /^slotshift:promotion\.from is "staging" but that stack has no rollout output to promote from/ } },
     { what: "a strategy change mid-rollout", updates: [...STEPS_TO(5), { edits: { "slotshift:rollout.strategy": "blue-green", "slotshift:rollout.steps": [100], "slotshift:rollout.weight": 0 }, at: 30 }], refused: { key: "slotshift:rollout.strategy", message: /previous update left green at 5 % under canary; change the strategy at 0 % only/ } },
-    { what: "a new digest for a slot carrying traffic", updates: [...STEPS_TO(5), { edits: { "slotshift:slots.green.digest": D(7) }, at: 30 }], refused: { key: "slotshift:slots.green.digest", message: /green carried 5 % in the previous update with sha256:1{64}; a slot keeps its image/ } },
+    { what: "a new digest for a slot carrying traffic", updates: [...STEPS_TO(5), { edits: { "slotshift:slots.green.digest": D(7) }, at: 30 }], refused: { key: "slotshift:slots.green.digest", message: /green carried 5 % in the previous update with sha256:1{64}; a slot keeps its build/ } },
     { what: "a staging jump straight to 100 on a first deploy", stack: "staging", updates: [w(100, 0)], refused: { key: "slotshift:rollout.weight", message: /no previous update, so green has not been staged/ } },
     { what: "a live flip in dev", stack: "dev", updates: [stage(), { edits: { "slotshift:rollout.live": "green", "slotshift:slots.green": { version: "1.0.0", gitSha: "abcdef1" } }, at: 5 }], refused: { key: "slotshift:rollout.live", message: /strategy direct updates blue in place/ } },
 ];

@@ -11,7 +11,7 @@ import { decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
 import { RolloutState } from "../rollout/state";
 import { versionPolicyViolation } from "../rollout/versions";
-import { edited, withKey } from "./helpers";
+import { edited, sourceLive, withKey } from "./helpers";
 
 const VERSIONS = [null, "1.0.0", "1.1.0", "1.2.0", "1.3.0-rc.1"] as const;
 const WEIGHTS = [0, 5, 25, 50, 100];
@@ -66,11 +66,7 @@ function source(cfg: SlotshiftConfig): RolloutState | undefined {
     if (v === undefined) {
         return undefined;
     }
-    return {
-        strategy: "blue-green", live: "blue", candidate: "green", weights: { blue: 100, green: 0 }, versions: { blue: v, green: null },
-        digests: { blue: digestOf(v), green: null }, gitShas: { blue: null, green: null }, replicas: { blue: 2, green: 0 },
-        phase: "stable", step: 0, nextStep: null, steps: [100], warm: null, stepTakenAt: "2026-01-01T00:00:00Z", finalizedAt: null, transition: "unchanged",
-    };
+    return sourceLive(v, digestOf(v));
 }
 
 function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: number): RolloutState | undefined {
@@ -91,7 +87,7 @@ function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: n
 }
 
 /** A reachable state: the config that made it and the state it left, times aside. */
-const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, transition: null }]);
+const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, transition: null }]);
 
 describe("the rollout state machine, searched exhaustively", function () {
     this.timeout(600000);

@@ -5,6 +5,7 @@
 import * as path from "path";
 import { plan, PlanOptions, PlanResult, PlannedResource } from "../cli/engine";
 import { readStackConfig } from "../cli/stackFile";
+import { RolloutState } from "../rollout/state";
 
 /** The project root. */
 export const ROOT = path.resolve(__dirname, "..");
@@ -75,7 +76,16 @@ export function aged(outputs: Record<string, unknown>, minutes: number): Record<
         return outputs;
     }
     const back = (t: unknown) => (typeof t === "string" ? new Date(Date.parse(t) - minutes * 60000).toISOString() : t);
-    return { ...outputs, rollout: { ...rollout, stepTakenAt: back(rollout.stepTakenAt), finalizedAt: back(rollout.finalizedAt) } };
+    return {
+        ...outputs,
+        rollout: {
+            ...rollout,
+            stepTakenAt: back(rollout.stepTakenAt),
+            finalizedAt: back(rollout.finalizedAt),
+            nextMoveAt: back(rollout.nextMoveAt),
+            warmUntil: back(rollout.warmUntil),
+        },
+    };
 }
 
 /**
@@ -110,4 +120,31 @@ export async function prodAt(weight: number, edits: Record<string, unknown> = {}
     const steps = [0, 5, 25, 50, 100].filter((w) => w <= weight);
     const results = await walk("prod", steps.map((w, i) => (i === 0 ? { ...edits, "slotshift:rollout.weight": w } : { "slotshift:rollout.weight": w })));
     return results[results.length - 1];
+}
+
+/** What a promotion source (staging) has live: one version on blue, with its digest. */
+export function sourceLive(version: string, digest: string): RolloutState {
+    return {
+        strategy: "blue-green",
+        live: "blue",
+        candidate: "green",
+        weights: { blue: 100, green: 0 },
+        versions: { blue: version, green: null },
+        digests: { blue: digest, green: null },
+        gitShas: { blue: null, green: null },
+        builds: { blue: null, green: null },
+        image: "",
+        replicas: { blue: 2, green: 0 },
+        phase: "stable",
+        step: 0,
+        nextStep: null,
+        steps: [100],
+        warm: null,
+        stepTakenAt: "2026-01-01T00:00:00.000Z",
+        finalizedAt: null,
+        nextMoveAt: null,
+        warmUntil: null,
+        pinTenants: false,
+        transition: "unchanged",
+    };
 }

@@ -89,7 +89,7 @@ describe("a prod release through the real program", function () {
     it("refuses the next step inside the hold, with the minutes left", async () => {
         const early = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 25 }), previous: steps[1].outputs });
         expect(early.ok).to.equal(false);
-        expect(early.error?.message).to.match(/minStepMinutes is 5: wait \d more/);
+        expect(early.error?.message).to.match(/\(slotshift:rollout\.minStepMinutes\): wait \d more/);
         expect(early.resources).to.deep.equal([]);
     });
 });
