@@ -134,7 +134,6 @@ export = async () => {
             namespace: cfg.app.namespace ?? prefix,
             alerts: a,
             colours,
-            health: app.trafficManagerProfileId === undefined ? "kubelet" : "traffic-manager",
             database: databaseServerId !== undefined,
         }),
         inFlight: decision.state.phase !== "stable" || decision.state.warm !== null,
@@ -142,7 +141,6 @@ export = async () => {
         // A Pulumi secret end to end: it never appears in plain outputs or the preview.
         webhookUrl: a.webhookUrl === undefined ? undefined : pulumi.secret(a.webhookUrl),
         workspaceId: telemetry.workspaceId,
-        trafficManagerProfileId: app.trafficManagerProfileId,
         databaseServerId,
     });
     new DeploymentDashboard(`${prefix}-monitor`, {

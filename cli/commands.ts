@@ -143,7 +143,7 @@ export function status(view: StackView): Status {
         const d = view.deployed;
         const same = d.live === st.live && d.weights.blue === st.weights.blue && d.versions.blue === st.versions.blue && d.versions.green === st.versions.green;
         if (!same) {
-            pending = `the stack file is ahead of what is deployed (${d.live} live, ${d.candidate ?? "-"} at ${d.candidate ? d.weights[d.candidate] : 0} %): run pulumi up --stack ${view.stack}`;
+            pending = `the stack file differs from what is deployed (${d.live} live, ${d.candidate ?? "-"} at ${d.candidate ? d.weights[d.candidate] : 0} %): run pulumi up --stack ${view.stack}, or roll back`;
         }
     }
     let holdUntil: string | null = null;
@@ -270,7 +270,10 @@ export function nextChange(view: StackView): Change {
 /** `rollback`: weight 0, or back to the warm slot after a finalize. */
 export function rollbackChange(view: StackView): Change {
     const st = impliedState(view.config);
-    if (st.candidate !== null && st.weights[st.candidate] > 0) {
+    // What is deployed counts, not only the file: a step whose update failed half way may have
+    // moved traffic that the file (committed only after a good update) does not show.
+    const deployedWeight = view.deployedFrom === "outputs" && view.deployed.candidate !== null ? view.deployed.weights[view.deployed.candidate] : 0;
+    if ((st.candidate !== null && st.weights[st.candidate] > 0) || (deployedWeight > 0 && view.deployed.live === st.live)) {
         return { edits: [configEdit("slotshift:rollout.weight", 0)], summary: `send all traffic back to ${st.live}` };
     }
     const warm = view.deployedFrom === "outputs" ? view.deployed.warm : st.warm;

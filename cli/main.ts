@@ -98,6 +98,9 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
     const edit = async (opts: CommonOptions, make: (view: StackView) => Change): Promise<number> => {
         const view = load(opts);
         const now = opts.now === undefined ? undefined : new Date(opts.now);
+        if (now !== undefined && Number.isNaN(now.getTime())) {
+            throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
+        }
         const result = applyChange(view, make(view), { dryRun: opts.dryRun, now });
         if (result.before === result.after) {
             out.write(`${result.summary}: the stack file already says so; nothing to change.\n`);
@@ -108,7 +111,15 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         const s = status(withText(view, result.after));
         out.write(`\nNext: pulumi preview --stack ${view.stack}, then pulumi up --stack ${view.stack}${s.next ? `; after it: ${s.next.command}` : ""}\n`);
         if (opts.up && !opts.dryRun) {
-            await pulumiUp(view.root, view.stack, out);
+            try {
+                await pulumiUp(view.root, view.stack, out);
+            } catch (e) {
+                if (e instanceof UsageError) {
+                    throw e;
+                }
+                err.write(`slotshift: pulumi up --stack ${view.stack} failed (the stack file is edited): ${(e as Error).message}\n`);
+                return EXIT.pulumi;
+            }
         }
         return EXIT.ok;
     };

@@ -34,6 +34,8 @@ export interface BlueGreenAppArgs {
 
 /** The `endpoints` output: the public name and each slot's own name. */
 export interface EndpointsOutput {
+    /** `http` or `https`: how the names answer (the router's probe protocol). */
+    readonly scheme: string;
     readonly public: string;
     readonly blue: string | null;
     readonly green: string | null;
@@ -191,7 +193,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
             .apply(([blue, green]): RolloutState => ({ ...args.decision.state, digests: { blue, green } }));
         this.endpoints = pulumi
             .all([publicName, slots.blue?.hostname ?? null, slots.green?.hostname ?? null])
-            .apply(([pub, blue, green]) => ({ public: pub, blue, green }));
+            .apply(([pub, blue, green]) => ({ scheme: cfg.traffic.probeProtocol.toLowerCase(), public: pub, blue, green }));
         this.registerOutputs({ rollout: this.rollout, endpoints: this.endpoints });
     }
 }

@@ -21,8 +21,6 @@ export interface MonitoringAlertsArgs {
     readonly webhookUrl?: pulumi.Input<string>;
     /** The Log Analytics workspace the log rules query. */
     readonly workspaceId: pulumi.Input<string>;
-    /** The Traffic Manager profile, for the health rules on its endpoints. */
-    readonly trafficManagerProfileId?: pulumi.Input<string>;
     /** The shared PostgreSQL flexible server, for the connection rules. */
     readonly databaseServerId?: pulumi.Input<string>;
 }
@@ -48,9 +46,6 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slotshift:azure:MonitoringAlerts", name, {}, opts);
         for (const r of args.rules) {
-            if (r.kind === "metric" && r.scope === "traffic-manager" && args.trafficManagerProfileId === undefined) {
-                throw new Error(`MonitoringAlerts ${name}: rule ${r.id} watches Traffic Manager but trafficManagerProfileId is not given`);
-            }
             if (r.kind === "metric" && r.scope === "database" && args.databaseServerId === undefined) {
                 throw new Error(`MonitoringAlerts ${name}: rule ${r.id} watches the database but databaseServerId is not given`);
             }
@@ -128,7 +123,7 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                     { parent: this },
                 );
             } else {
-                const scope = rule.scope === "traffic-manager" ? args.trafficManagerProfileId! : args.databaseServerId!;
+                const scope = args.databaseServerId!;
                 new MetricAlert(
                     logical,
                     {

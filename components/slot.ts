@@ -38,7 +38,7 @@ export interface SlotArgs {
     readonly dnsLabel: string;
     /** The Azure region, to spell the public name `<label>.<region>.cloudapp.azure.com`. */
     readonly location: string;
-    /** The port the slot's load balancer publishes (443 when probes use HTTPS). @default 443 */
+    /** The port the slot's load balancer publishes (the router's probe port). @default 80 */
     readonly publicPort?: number;
     /** Requests and limits. @default 100m/128Mi requested, 500m/256Mi limit */
     readonly resources?: SlotResources;
@@ -81,7 +81,7 @@ export class Slot extends pulumi.ComponentResource {
             throw new Error(`Slot ${name}: dnsLabel is ${JSON.stringify(args.dnsLabel)}; allowed: 3 to 63 of a-z, 0-9 and '-', starting with a letter`);
         }
         const resources = args.resources ?? DEFAULT_RESOURCES;
-        const publicPort = args.publicPort ?? 443;
+        const publicPort = args.publicPort ?? 80;
         const objectName = `${args.app}-${args.colour}`;
         const selector = { app: args.app, slot: args.colour };
         const labels = { ...selector, version: args.version === null ? "none" : labelValue(args.version) };

@@ -20,9 +20,9 @@ export interface TrafficManagerArgs {
     readonly ttl?: number;
     /** The health probe's path. */
     readonly healthPath: string;
-    /** Probe protocol. @default "HTTPS" */
+    /** Probe protocol. @default "HTTP" */
     readonly probeProtocol?: "HTTPS" | "HTTP";
-    /** Probe port. @default 443 */
+    /** Probe port. @default 80 */
     readonly probePort?: number;
     /** Seconds between probes: 10 or 30. @default 30 */
     readonly probeIntervalSeconds?: number;
@@ -83,8 +83,8 @@ export class TrafficManager extends pulumi.ComponentResource {
                 trafficRoutingMethod: "Weighted",
                 dnsConfig: { relativeName: args.dnsName, ttl: args.ttl ?? 30 },
                 monitorConfig: {
-                    protocol: args.probeProtocol ?? "HTTPS",
-                    port: args.probePort ?? 443,
+                    protocol: args.probeProtocol ?? "HTTP",
+                    port: args.probePort ?? 80,
                     path: args.healthPath,
                     intervalInSeconds: interval,
                     timeoutInSeconds: timeout,

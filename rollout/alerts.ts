@@ -7,7 +7,7 @@
  * - error rate > 1 % over 5 minutes: critical, a rollback trigger; > 0.5 %: warning (investigate);
  * - p99 latency > 2 s: critical, a rollback trigger;
  * - CPU and memory > 80 %: warning; > 90 %: critical (investigate, not a rollback trigger);
- * - health probe failing more than 3 times in a row: critical, a rollback trigger;
+ * - health probe failing more than 3 times (the kubelet's probes of the health path): critical, a rollback trigger;
  * - database connections > 18 of 20: warning (scale up); all 20 in use (pool exhausted): critical, a rollback trigger.
  */
 import { AlertsConfig, SlotColour } from "./config";
@@ -45,7 +45,7 @@ export interface LogRule extends RuleBase {
 export interface MetricRule extends RuleBase {
     readonly kind: "metric";
     /** Which resource the metric belongs to. */
-    readonly scope: "traffic-manager" | "database";
+    readonly scope: "database";
     readonly metricNamespace: string;
     readonly metricName: string;
     readonly aggregation: "Maximum" | "Average" | "Minimum";
@@ -63,8 +63,6 @@ export interface AlertRulesInput {
     readonly alerts: AlertsConfig;
     /** The slots that exist (dev has one). */
     readonly colours: readonly SlotColour[];
-    /** How a slot's health is watched: Traffic Manager's endpoint probe, or the kubelet's probes. */
-    readonly health: "traffic-manager" | "kubelet";
     /** Whether a shared database is watched. */
     readonly database: boolean;
 }
@@ -133,14 +131,11 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
                 { ...base, kind: "log", id: `${resource}-critical`, title: `${colour}: ${resource} above ${t.critical} % of its limit`, severity: SEVERITY.critical, rollback: false, operator: "GreaterThan", threshold: t.critical, query, measure },
             );
         }
-        const healthTitle = `${colour}: health probe failing more than ${a.healthFailures} times in a row`;
-        if (input.health === "traffic-manager") {
-            // Traffic Manager degrades an endpoint after `healthFailures` consecutive failures; the metric is 0 then.
-            rules.push({ ...base, kind: "metric", id: "health", title: healthTitle, severity: SEVERITY.rollback, rollback: true, operator: "LessThan", threshold: 1, scope: "traffic-manager", metricNamespace: "Microsoft.Network/trafficManagerProfiles", metricName: "ProbeAgentCurrentEndpointStateByProfileResourceId", aggregation: "Minimum", dimension: { name: "EndpointName", values: [colour] } });
-        } else {
-            const query = `KubeEvents\n| where Namespace == ${kql(input.namespace)} and Reason == "Unhealthy" and Name startswith ${kql(`${input.app}-${colour}-`)}\n| summarize probeFailures = count()`;
-            rules.push({ ...base, kind: "log", id: "health", title: healthTitle, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.healthFailures, query, measure: "probeFailures" });
-        }
+        // The kubelet's readiness and liveness probes call the same health path as the router's.
+        // (Traffic Manager's endpoint metric cannot serve: Azure reports 0 for every disabled
+        // endpoint, so the idle slot would always look down and trigger rollbacks.)
+        const query = `KubeEvents\n| where Namespace == ${kql(input.namespace)} and Reason == "Unhealthy" and Name startswith ${kql(`${input.app}-${colour}-`)}\n| summarize probeFailures = count()`;
+        rules.push({ ...base, kind: "log", id: "health", title: `${colour}: health probe failing more than ${a.healthFailures} times`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.healthFailures, query, measure: "probeFailures" });
     }
     if (input.database) {
         const db = { slot: null, windowMinutes: 5, kind: "metric", scope: "database", metricNamespace: "Microsoft.DBforPostgreSQL/flexibleServers", metricName: "active_connections", aggregation: "Maximum" } as const;

@@ -189,8 +189,10 @@ function schemaFor(env: Environment, stack: string) {
             gateway: z
                 .strictObject({ name: dnsLabel(63), namespace: dnsLabel(63).optional() })
                 .prefault({ name: "public-gateway" }),
-            probeProtocol: oneOf(["HTTPS", "HTTP"] as const).default("HTTPS"),
-            probePort: intIn(1, 65535).default(443),
+            // HTTP on 80 by default: the slots' load balancers pass traffic to the app as it is. HTTPS
+            // needs TLS terminated in front of each slot (see README); then set HTTPS and 443.
+            probeProtocol: oneOf(["HTTPS", "HTTP"] as const).default("HTTP"),
+            probePort: intIn(1, 65535).default(80),
             tenantHeader: pattern(/^[A-Za-z0-9-]+$/, "an HTTP header name: letters, digits and '-'", 100).default("x-tenant-id"),
             pinnedTenants: z
                 .array(pattern(/^[A-Za-z0-9._-]+$/, "a tenant id: letters, digits, '.', '_' or '-'", 100), { error: "a list of tenant ids" })
@@ -521,7 +523,9 @@ export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOp
                 continue;
             }
             const key = keyPath(issue.path);
-            const value = valueAt(input, issue.path);
+            // A value that must be a secret is never echoed, right or wrong.
+            const secret = SECRET_VALUES.some((v) => [v.top, ...v.path].every((p, i) => issue.path[i] === p));
+            const value = secret && valueAt(input, issue.path) !== undefined ? "[secret]" : valueAt(input, issue.path);
             problems.push({
                 key,
                 message: value === undefined ? `${key} is missing; required: ${issue.message}` : `${key} is ${showValue(value)}; allowed: ${issue.message}`,

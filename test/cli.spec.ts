@@ -118,6 +118,17 @@ describe("the slotshift CLI", function () {
             });
         }
 
+        it("rolls back what is deployed when a failed step left the file behind", async () => {
+            // Deployed: green at 5 % (the update went through, the pipeline failed before committing the file).
+            const d = project((name, text) => (name === "Pulumi.prod.yaml" ? files[1] : text));
+            const file = path.join(d, "deployed.json");
+            fs.writeFileSync(file, JSON.stringify(plans[2].outputs));
+            const r = await slotshift(d, "rollback", "--stack", "prod", "--previous", file);
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.contain("send all traffic back to blue");
+            expect(r.stdout).to.contain("the stack file already says so");
+        });
+
         it("rolls back after finalize to the warm slot", async () => {
             const d = project((name, text) => (name === "Pulumi.prod.yaml" ? files[6] : text));
             const r = await slotshift(d, "rollback", "--stack", "prod");
@@ -153,7 +164,7 @@ describe("the slotshift CLI", function () {
             // Deployed is staged at 0 %: nothing holds the first step.
             expect(s.holdUntil).to.equal(null);
             expect(s.live.slot).to.equal("blue");
-            expect(s.pending).to.contain("the stack file is ahead of what is deployed");
+            expect(s.pending).to.contain("the stack file differs from what is deployed");
         });
     });
 

@@ -41,18 +41,26 @@ describe("components", () => {
             expect(count(ENDPOINT)).to.equal(2);
         });
 
-        it("sets up a Weighted profile with the config's TTL and an HTTPS probe on the health path", () => {
+        it("sets up a Weighted profile with the config's TTL and a probe of the health path (HTTP on 80 by default)", () => {
             const p = ofType(prod, PROFILE)[0].inputs;
             expect(p).to.include({ location: "global", trafficRoutingMethod: "Weighted", profileStatus: "Enabled" });
             expect(p.dnsConfig).to.deep.equal({ relativeName: "nextgen-market-prod", ttl: 30 });
             expect(p.monitorConfig).to.deep.include({
-                protocol: "HTTPS",
-                port: 443,
+                protocol: "HTTP",
+                port: 80,
                 path: "/api/health",
                 intervalInSeconds: 30,
                 timeoutInSeconds: 10,
                 toleratedNumberOfFailures: 3,
             });
+        });
+
+        it("probes HTTPS on 443, and publishes 443 from each slot, when TLS is terminated in front of the slots", async () => {
+            const tls = await planStack("prod", { config: edited("prod", { "slotshift:traffic.probeProtocol": "HTTPS", "slotshift:traffic.probePort": 443 }) });
+            expect(ofType(tls, PROFILE)[0].inputs.monitorConfig).to.deep.include({ protocol: "HTTPS", port: 443 });
+            for (const svc of ofType(tls, "kubernetes:core/v1:Service")) {
+                expect((svc.inputs.spec as { ports: { port: number }[] }).ports[0].port).to.equal(443);
+            }
         });
 
         it("points each endpoint at its slot's own public name and waits for that slot's Deployment", () => {
@@ -103,8 +111,8 @@ describe("components", () => {
                 const route = ofType(gw, ROUTE)[0].inputs as { spec: { rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] } };
                 const main = route.spec.rules[route.spec.rules.length - 1].backendRefs;
                 expect(main).to.deep.include.members([
-                    { name: "nextgen-market-blue", port: 443, weight: 100 - weight },
-                    { name: "nextgen-market-green", port: 443, weight },
+                    { name: "nextgen-market-blue", port: 80, weight: 100 - weight },
+                    { name: "nextgen-market-green", port: 80, weight },
                 ]);
             });
         }
@@ -120,7 +128,7 @@ describe("components", () => {
             const route = ofType(gw, ROUTE)[0];
             const rules = (route.inputs.spec as { rules: { matches: { headers?: unknown[] }[]; backendRefs: { name: string; weight: number }[] }[] }).rules;
             expect(rules[0].matches).to.deep.equal([{ headers: [{ type: "Exact", name: "x-tenant-id", value: "pilot-tenant-id" }] }]);
-            expect(rules[0].backendRefs).to.deep.equal([{ name: "nextgen-market-green", port: 443, weight: 1 }]);
+            expect(rules[0].backendRefs).to.deep.equal([{ name: "nextgen-market-green", port: 80, weight: 1 }]);
             expect(route.dependsOn).to.include.members(["nextgen-market-prod-blue-deployment", "nextgen-market-prod-green-deployment"]);
             expect(ofType(gw, ENDPOINT)).to.have.length(0);
         });

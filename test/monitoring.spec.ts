@@ -62,14 +62,8 @@ describe("monitoring", function () {
                     expectLog("cpu-critical", 1, "GreaterThan", 90, "cpuPercent");
                     expectLog("memory-warning", 2, "GreaterThan", 80, "memoryPercent");
                     expectLog("memory-critical", 1, "GreaterThan", 90, "memoryPercent");
-                    if (stack === "dev") {
-                        expectLog("health", 0, "GreaterThan", 3, "probeFailures");
-                    } else {
-                        const h = metric(result, `${p}-${c}-health`);
-                        expect(h.severity).to.equal(0);
-                        expect(h.criteria.allOf[0]).to.deep.include({ metricName: "ProbeAgentCurrentEndpointStateByProfileResourceId", operator: "LessThan", threshold: 1 });
-                        expect(h.criteria.allOf[0].dimensions).to.deep.equal([{ name: "EndpointName", operator: "Include", values: [c] }]);
-                    }
+                    expectLog("health", 0, "GreaterThan", 3, "probeFailures");
+                    expect(log(result, `${p}-${c}-health`).criteria.allOf[0].query).to.contain(`Name startswith "nextgen-market-${c}-"`);
                 }
                 if (stack !== "dev") {
                     const warn = metric(result, `${p}-db-connections`);
@@ -157,7 +151,7 @@ describe("monitoring", function () {
             expect(rollbackGroup.webhookReceivers).to.deep.equal([{ name: "[secret]", serviceUri: "[secret]", useCommonAlertSchema: "[secret]" }]);
             expect(rollbackGroup.groupShortName.length).to.be.at.most(12);
             const triggers = ofType(result, LOG_RULE).filter((r) => (r.inputs as unknown as LogInputs).actions.customProperties.rollback === "true");
-            expect(triggers.map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["blue-error-rate", "blue-p99-latency", "green-error-rate", "green-p99-latency"]);
+            expect(triggers.map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["blue-error-rate", "blue-health", "blue-p99-latency", "green-error-rate", "green-health", "green-p99-latency"]);
         });
 
         it("never appears in plain outputs or the plan JSON", async () => {
@@ -168,6 +162,13 @@ describe("monitoring", function () {
                 expect(json).not.to.contain("very-secret-token");
                 expect(json).not.to.contain("hooks.example.com");
             }
+        });
+
+        it("is never echoed by a refusal, even when it is wrong", async () => {
+            const result = await planStack("prod", { config: withKey(stackConfig("prod").config, "slotshift:alerts.webhookUrl", "http://hooks.example.com/very-secret-token-7f3a"), secretKeys: ["slotshift:alerts"] });
+            expect(result.ok).to.equal(false);
+            expect(result.error?.message).to.contain('slotshift:alerts.webhookUrl is "[secret]"; allowed: an https URL');
+            expect(result.error?.message).not.to.contain("very-secret-token");
         });
 
         it("is refused in plain text", async () => {
