@@ -51,35 +51,22 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
             }
         }
         const emails = (args.emails ?? []).map((address, i) => ({ name: `email-${i + 1}`, emailAddress: address, useCommonAlertSchema: true }));
-        const notify = new ActionGroup(
-            `${name}-notify`,
-            {
-                resourceGroupName: args.resourceGroupName,
-                location: "Global",
-                enabled: true,
-                groupShortName: groupShortName(args.stack, "notify"),
-                emailReceivers: emails,
-            },
-            { parent: this },
-        );
-        this.notifyGroupId = notify.id;
-        if (args.webhookUrl !== undefined) {
-            const rollback = new ActionGroup(
-                `${name}-rollback`,
+        // Every rule notifies by email; the rollback triggers also call the webhook.
+        const group = (purpose: "notify" | "rollback", webhookUrl?: pulumi.Input<string>) =>
+            new ActionGroup(
+                `${name}-${purpose}`,
                 {
                     resourceGroupName: args.resourceGroupName,
                     location: "Global",
                     enabled: true,
-                    groupShortName: groupShortName(args.stack, "rollback"),
+                    groupShortName: groupShortName(args.stack, purpose),
                     emailReceivers: emails,
-                    webhookReceivers: [{ name: "rollback", serviceUri: pulumi.secret(args.webhookUrl), useCommonAlertSchema: true }],
+                    ...(webhookUrl === undefined ? {} : { webhookReceivers: [{ name: "rollback", serviceUri: pulumi.secret(webhookUrl), useCommonAlertSchema: true }] }),
                 },
                 { parent: this },
-            );
-            this.rollbackGroupId = rollback.id;
-        } else {
-            this.rollbackGroupId = this.notifyGroupId;
-        }
+            ).id;
+        this.notifyGroupId = group("notify");
+        this.rollbackGroupId = args.webhookUrl === undefined ? this.notifyGroupId : group("rollback", args.webhookUrl);
 
         const frequency = evaluationFrequency(args.inFlight);
         const names: string[] = [];
