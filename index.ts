@@ -18,6 +18,7 @@ import { now } from "./rollout/clock";
 import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
 import { decide } from "./rollout/decide";
 import { ConfigError } from "./rollout/errors";
+import { prefixOf } from "./rollout/names";
 import { releaseOutput } from "./rollout/release";
 import { RolloutState, readRolloutState } from "./rollout/state";
 
@@ -76,15 +77,14 @@ export = async () => {
     const raw = pulumi.runtime.allConfig();
     let cfg: SlotshiftConfig;
     let decision: ReturnType<typeof decide>;
-    const prefixOf = (c: SlotshiftConfig) => `${c.app.name}-${stack}`;
     try {
         cfg = parseStackConfig(raw, stack, { isSecret: isSecretKey });
-        decision = await decideUpdate(cfg, stack, prefixOf(cfg));
+        decision = await decideUpdate(cfg, stack, prefixOf(cfg.app.name, stack));
     } catch (e) {
         throw ConfigError.isInstance(e) ? refused(stack, e) : e;
     }
     const location = raw["azure-native:location"] ?? "westeurope";
-    const prefix = prefixOf(cfg);
+    const prefix = prefixOf(cfg.app.name, stack);
 
     const resourceGroup = new ResourceGroup(`${prefix}-rg`, {
         location,

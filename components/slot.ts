@@ -6,6 +6,7 @@ import { SlotColour } from "../rollout/config";
 import { roleName } from "../rollout/alerts";
 import { labelValue } from "../rollout/routing";
 import { BuildMetadata } from "../rollout/versions";
+import { CONNECTION_STRING_KEY } from "./telemetry";
 
 /** Requests and limits of the app container. */
 export interface SlotResources {
@@ -141,7 +142,7 @@ export class Slot extends pulumi.ComponentResource {
                                                   },
                                                   {
                                                       name: "APPLICATIONINSIGHTS_CONNECTION_STRING",
-                                                      valueFrom: { secretKeyRef: { name: args.telemetrySecret, key: "connection-string" } },
+                                                      valueFrom: { secretKeyRef: { name: args.telemetrySecret, key: CONNECTION_STRING_KEY } },
                                                   },
                                               ]),
                                     ],

@@ -20,7 +20,7 @@
  */
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "./config";
 import { ConfigError } from "./errors";
-import { RolloutState, Transition, buildDifference, buildOf, isRunning, stateOf } from "./state";
+import { RolloutState, Transition, buildDifference, buildOf, isRunning, nextStepAfter, stateOf } from "./state";
 import { compareVersions } from "./versions";
 
 /** What the decision needs besides the config. */
@@ -52,11 +52,6 @@ const key = (path: string) => `slotshift:${path}`;
 
 function refuse(path: string, message: string): never {
     throw new ConfigError(key(path), message);
-}
-
-/** The step after `weight` in `steps` (the first step from 0), or undefined past the last. */
-export function nextStepAfter(weight: number, steps: readonly number[]): number | undefined {
-    return steps.find((s) => s > weight);
 }
 
 /** Minutes between two times, rounded down. */

@@ -126,6 +126,11 @@ export function isRunning(cfg: SlotshiftConfig, colour: SlotColour): boolean {
     return s.version !== undefined && !s.decommissioned;
 }
 
+/** The step after `weight` in `steps` (the first step from 0), or undefined past the last. */
+export function nextStepAfter(weight: number, steps: readonly number[]): number | undefined {
+    return steps.find((s) => s > weight);
+}
+
 /** A slot's build as its config describes it: what must not change while the slot carries traffic. */
 export function buildOf(cfg: SlotshiftConfig, colour: SlotColour): string | null {
     const s = cfg.slots[colour];
@@ -173,7 +178,7 @@ export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigSt
         phase = w === 100 ? "shifted" : "shifting";
     }
     const step = w === 0 ? 0 : r.steps.indexOf(w) + 1;
-    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? r.steps.find((s) => s > w) ?? null : null;
+    const nextStep = phase === "staged" ? r.steps[0] : phase === "shifting" ? nextStepAfter(w, r.steps) ?? null : null;
     const version = (c: SlotColour) => cfg.slots[c].version ?? null;
     return {
         strategy: r.strategy,
