@@ -21,6 +21,7 @@ import { ConfigError } from "./rollout/errors";
 import { prefixOf } from "./rollout/names";
 import { releaseOutput } from "./rollout/release";
 import { RolloutState, readRolloutState } from "./rollout/state";
+import { quietPromiseStamps } from "./runtime/stackTraces";
 
 /** A config refusal as Pulumi should print it: the message alone, no stack trace; `key` kept for the offline plan. */
 function refused(stack: string, e: ConfigError): Error {
@@ -63,16 +64,8 @@ async function decideUpdate(cfg: SlotshiftConfig, stack: string, prefix: string)
     return decide(cfg, { now: now(), previous, promotionSource });
 }
 
-/**
- * Stack frames kept by errors made while the program runs. The SDK stamps every promise it makes
- * with a stack trace (for leak reports) and every frame goes through the source-map support
- * ts-node installs: with the default of 10 frames that is half of the program's evaluation time.
- * Resource source positions are unaffected (the SDK takes those with its own, unlimited, limit).
- */
-const STACK_FRAMES = 3;
-
 export = async () => {
-    Error.stackTraceLimit = Math.min(Error.stackTraceLimit, STACK_FRAMES);
+    quietPromiseStamps();
     const stack = pulumi.getStack();
     const raw = pulumi.runtime.allConfig();
     let cfg: SlotshiftConfig;

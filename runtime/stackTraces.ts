@@ -1,0 +1,30 @@
+/**
+ * How the program treats stack traces inside Pulumi's Node.js host.
+ */
+
+/** A V8 stack formatter (`Error.prepareStackTrace`). */
+type Formatter = (error: Error, frames: NodeJS.CallSite[]) => unknown;
+
+/** On the formatter this program installs: the formatter it wraps. Installed once per process. */
+export const QUIET_STAMPS = Symbol.for("slotshift.quietPromiseStamps");
+
+/**
+ * Renders the SDK's promise stamps without their frames. The SDK stamps every promise it makes
+ * with `new Error().stack` (dozens per resource), read only by its leak report; rendering those
+ * frames through the source maps ts-node installs was most of the program's evaluation time.
+ * Every other stack (errors, the resources' source positions) is rendered by the formatter
+ * that was there before. With PULUMI_DEBUG_PROMISE_LEAKS set, the stamps keep their frames.
+ */
+export function quietPromiseStamps(): void {
+    const render = Error.prepareStackTrace as (Formatter & { [QUIET_STAMPS]?: Formatter }) | undefined;
+    // Without a formatter of its own, V8 renders stacks natively: cheap, nothing to skip.
+    if (render === undefined || render[QUIET_STAMPS] !== undefined || process.env.PULUMI_DEBUG_PROMISE_LEAKS) {
+        return;
+    }
+    const quiet = function (this: unknown, error: Error, frames: NodeJS.CallSite[]): unknown {
+        const top = frames[0];
+        const stamp = top?.getFunctionName() === "debuggablePromise" && (top.getFileName() ?? "").endsWith("debuggable.js");
+        return stamp ? String(error) : render.call(this, error, frames);
+    };
+    Error.prepareStackTrace = Object.assign(quiet, { [QUIET_STAMPS]: render });
+}
