@@ -2,9 +2,10 @@
  * `npm run bench`: how fast a `pulumi up` of slotshift gets to work, and what each
  * step of a release touches.
  *
- * 1. Start-up: the prod program and an empty Pulumi program, each started cold the way Pulumi's
- *    Node.js host starts a TypeScript program (bench/child.js), interleaved, several runs each;
- *    medians and the ratio program / empty. Then the same with Pulumi's default (type-checking).
+ * 1. Start-up: the prod program, its floor (the same registrations replayed without slotshift's
+ *    logic, bench/replay) and an empty Pulumi program, each started cold the way Pulumi's Node.js
+ *    host starts a TypeScript program (bench/child.js), interleaved, several runs each; medians
+ *    and the ratios. Then the program and the empty one with Pulumi's default (type-checking).
  * 2. The blast radius of every transition of a prod release: resources whose inputs change, and
  *    how many of those changes a provider can only make by replacing the resource.
  * 3. The test suite's wall time.
@@ -12,6 +13,8 @@
  *   npm run bench [-- --runs 7] [-- --no-suite]
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { PlanResult, plan } from "../cli/engine";
 import { ROUTING_TYPES, diffPlans } from "../cli/planDiff";
@@ -58,38 +61,57 @@ async function startup(): Promise<string[]> {
     const lines: string[] = [];
     // The host passes config through the environment; prod needs staging's outputs for its promotion gate.
     const staging = await plan({ stack: "staging", root: ROOT, resolveReferences: true });
+    const prod = await plan({ stack: "prod", root: ROOT, references: { staging: staging.outputs } });
+    if (!prod.ok) {
+        throw new Error(`the prod plan was refused: ${prod.error?.message}`);
+    }
+    // The floor replays the prod program's registrations (bench/replay).
+    const replayFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-bench-")), "registrations.json");
+    fs.writeFileSync(replayFile, JSON.stringify(prod.resources));
     const prodConfig = readStackConfig(ROOT, "prod");
     const env = {
         PULUMI_CONFIG: JSON.stringify(prodConfig.config),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(prodConfig.secretKeys),
         BENCH_STACK: "prod",
         BENCH_REFERENCES: JSON.stringify({ staging: staging.outputs }),
+        BENCH_REPLAY: replayFile,
         PULUMI_NODEJS_TRANSPILE_ONLY: "",
     };
-    const run = (mode: "check" | "transpile", runs: number) => {
-        const program: Timing[] = [];
-        const empty: Timing[] = [];
+    const programs = { program: ROOT, floor: path.join(__dirname, "replay"), empty: path.join(__dirname, "empty") };
+    type Which = keyof typeof programs;
+    const run = (mode: "check" | "transpile", runs: number, which: readonly Which[]) => {
+        const timings: Record<Which, Timing[]> = { program: [], floor: [], empty: [] };
         coldStart(ROOT, mode, env); // warm the file cache once
         for (let i = 0; i < runs; i++) {
-            empty.push(coldStart(path.join(__dirname, "empty"), mode, env));
-            program.push(coldStart(ROOT, mode, env));
+            for (const w of which) {
+                timings[w].push(coldStart(programs[w], mode, env));
+            }
         }
-        return { program, empty };
+        return timings;
     };
     const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
-    const transpile = run("transpile", RUNS);
-    const pm = median(transpile.program.map((t) => t.done));
-    const em = median(transpile.empty.map((t) => t.done));
+    const transpile = run("transpile", RUNS, ["empty", "floor", "program"]);
+    const done = (w: Which) => median(transpile[w].map((t) => t.done));
+    const wall = (w: Which) => median(transpile[w].map((t) => t.wall));
+    const [pm, fm, em] = [done("program"), done("floor"), done("empty")];
+    const n = prod.resources.length;
     lines.push(`Start-up, ${RUNS} cold starts each, interleaved (medians; ms from process start to the last registration):`);
-    lines.push(`  prod program, transpile-only (slotshift's setting)  ${fmt(pm)}   wall ${fmt(median(transpile.program.map((t) => t.wall)))}`);
-    lines.push(`  empty program, transpile-only                      ${fmt(em)}   wall ${fmt(median(transpile.empty.map((t) => t.wall)))}`);
+    lines.push(`  prod program, transpile-only (slotshift's setting)  ${fmt(pm)}   wall ${fmt(wall("program"))}`);
+    lines.push(`  floor: its ${n} registrations replayed, no logic     ${fmt(fm)}   wall ${fmt(wall("floor"))}`);
+    lines.push(`  empty program, transpile-only                      ${fmt(em)}   wall ${fmt(wall("empty"))}`);
     lines.push(`  ratio program / empty                              ${(pm / em).toFixed(2)} x   (target at most 1.30 x)`);
-    lines.push(`    of which: SDK and ts-node ${fmt(median(transpile.program.map((t) => t.registered)))}, program modules ${fmt(median(transpile.program.map((t) => t.loaded - t.registered)))}, evaluation ${fmt(median(transpile.program.map((t) => t.done - t.loaded)))}`);
+    lines.push(`  ratio floor / empty                                ${(fm / em).toFixed(2)} x   (the SDK's own cost of ${n} registrations)`);
+    lines.push(`  ratio program / floor                              ${(pm / fm).toFixed(2)} x   (slotshift's own work: its modules, config, decision)`);
+    const part = (w: Which, f: (t: Timing) => number) => fmt(median(transpile[w].map(f)));
+    for (const w of ["program", "floor"] as const) {
+        lines.push(`    ${w.padEnd(8)} SDK and ts-node ${part(w, (t) => t.registered)}, program modules ${part(w, (t) => t.loaded - t.registered)}, evaluation ${part(w, (t) => t.done - t.loaded)}`);
+    }
     const checkRuns = Math.max(3, Math.floor(RUNS / 2));
-    const check = run("check", checkRuns);
+    const check = run("check", checkRuns, ["empty", "program"]);
     const cm = median(check.program.map((t) => t.done));
     lines.push(`  prod program, type-checking (Pulumi's default)     ${fmt(cm)}   (${checkRuns} runs; ${(cm / pm).toFixed(2)} x slotshift's setting)`);
     lines.push(`  empty program, type-checking                       ${fmt(median(check.empty.map((t) => t.done)))}`);
+    fs.rmSync(path.dirname(replayFile), { recursive: true, force: true });
     return lines;
 }
 
