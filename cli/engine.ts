@@ -332,8 +332,10 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     process.on("unhandledRejection", fail);
     // The SDK captures a stack trace for every resource and promise (source positions, leak
     // reports), and rendering them through source maps is most of an offline run's time.
-    // The plan reads neither; refusals carry their messages, not their stacks.
+    // The plan reads neither; refusals carry their messages, not their stacks. The program's own
+    // stack formatter (runtime/stackTraces.ts) is the program's: it goes when the run ends.
     const stackTraceLimit = Error.stackTraceLimit;
+    const prepareStackTrace = Error.prepareStackTrace;
     Error.stackTraceLimit = options.stackTraces ? stackTraceLimit : 0;
     try {
         await pulumi.runtime.runInPulumiStack(program);
@@ -345,6 +347,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
         process.off("unhandledRejection", fail);
     }
 

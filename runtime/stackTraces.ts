@@ -17,13 +17,19 @@ export const QUIET_STAMPS = Symbol.for("slotshift.quietPromiseStamps");
  */
 export function quietPromiseStamps(): void {
     const render = Error.prepareStackTrace as (Formatter & { [QUIET_STAMPS]?: Formatter }) | undefined;
-    // Without a formatter of its own, V8 renders stacks natively: cheap, nothing to skip.
+    // Node sets a formatter of its own; a runtime without one renders natively, nothing to wrap.
     if (render === undefined || render[QUIET_STAMPS] !== undefined || process.env.PULUMI_DEBUG_PROMISE_LEAKS) {
         return;
     }
     const quiet = function (this: unknown, error: Error, frames: NodeJS.CallSite[]): unknown {
+        // A stamp is a bare `new Error()` made in the SDK's debuggablePromise; an error thrown
+        // from inside it has a message or another class, and keeps its frames.
         const top = frames[0];
-        const stamp = top?.getFunctionName() === "debuggablePromise" && (top.getFileName() ?? "").endsWith("debuggable.js");
+        const stamp =
+            error.message === "" &&
+            Object.getPrototypeOf(error) === Error.prototype &&
+            top?.getFunctionName() === "debuggablePromise" &&
+            (top.getFileName() ?? "").endsWith("debuggable.js");
         return stamp ? String(error) : render.call(this, error, frames);
     };
     Error.prepareStackTrace = Object.assign(quiet, { [QUIET_STAMPS]: render });

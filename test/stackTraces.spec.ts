@@ -8,7 +8,7 @@ import { planStack, ROOT } from "./helpers";
 type Stamped = Promise<unknown> & { _debugStackTrace?: string };
 // The SDK's own stamp: what it puts on every promise it makes.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: Stamped, ctx: string) => Promise<unknown> };
+const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: unknown, ctx: string) => Promise<unknown> };
 /** Has the SDK stamp a promise; returns the stamp. */
 function stamp(): string | undefined {
     const p: Stamped = Promise.resolve(1);
@@ -22,10 +22,9 @@ describe("stack traces while the program runs", () => {
     let formatter: typeof Error.prepareStackTrace;
     let leaks: string | undefined;
     beforeEach(() => {
+        // The source-map formatter ts-node installs, as Pulumi's host has it.
         formatter = Error.prepareStackTrace;
         leaks = process.env.PULUMI_DEBUG_PROMISE_LEAKS;
-        // The source-map formatter ts-node installs, as Pulumi's host has it (the program may have wrapped it already).
-        Error.prepareStackTrace = wrapped(formatter) ?? formatter;
     });
     afterEach(() => {
         Error.prepareStackTrace = formatter;
@@ -66,17 +65,54 @@ describe("stack traces while the program runs", () => {
         expect(stamp()).to.match(/\n\s+at debuggablePromise /);
     });
 
-    it("leaves V8's own rendering alone when no formatter is installed", () => {
+    it("keeps every frame of an error thrown inside the SDK's stamping function", () => {
+        quietPromiseStamps();
+        const notAPromise = {};
+        let thrown: Error | undefined;
+        try {
+            void debuggablePromise(notAPromise, "not a promise");
+        } catch (e) {
+            thrown = e as Error;
+        } finally {
+            // The SDK counts it as a pending promise; left there, it would fail the process at exit.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require("@pulumi/pulumi/runtime/state") as { getStore: () => { leakCandidates: Set<unknown> } }).getStore().leakCandidates.delete(notAPromise);
+        }
+        expect(thrown).to.be.instanceOf(TypeError);
+        expect(thrown!.stack).to.match(/^TypeError: .*\n\s+at debuggablePromise \(.*debuggable\.[jt]s:\d+:\d+\)\n\s+at /);
+    });
+
+    it("wraps nothing in a runtime that has no formatter", () => {
         (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
         quietPromiseStamps();
         expect(Error.prepareStackTrace).to.equal(undefined);
     });
 
-    it("is what the program installs when it runs", async () => {
-        const result = await planStack("prod", { stackTraces: true });
-        expect(result.ok, result.error?.message).to.equal(true);
-        expect(wrapped(Error.prepareStackTrace)).to.be.a("function");
-        expect(stamp()).to.equal("Error");
+    it("is installed by the program for its run, and gone when the offline run ends", async () => {
+        // Counts the stamps that reach ts-node's formatter: the SDK makes dozens per resource.
+        const stampsSeen = async (): Promise<number> => {
+            let seen = 0;
+            const render = Error.prepareStackTrace!;
+            const spy = function (this: unknown, error: Error, frames: NodeJS.CallSite[]): unknown {
+                seen += frames[0]?.getFunctionName() === "debuggablePromise" ? 1 : 0;
+                return render.call(this, error, frames);
+            };
+            Error.prepareStackTrace = spy;
+            try {
+                const result = await planStack("prod", { stackTraces: true });
+                expect(result.ok, result.error?.message).to.equal(true);
+                expect(Error.prepareStackTrace, "the formatter the run found").to.equal(spy);
+            } finally {
+                Error.prepareStackTrace = render;
+            }
+            return seen;
+        };
+        const quiet = await stampsSeen();
+        // With PULUMI_DEBUG_PROMISE_LEAKS the program leaves every stamp to the formatter.
+        process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
+        const all = await stampsSeen();
+        expect(all, "stamps of a whole prod plan").to.be.greaterThan(500);
+        expect(quiet, "stamps made before the program installs its formatter").to.be.lessThan(all / 20);
     });
 
     it("under Pulumi's start (tsconfig.pulumi.json: transpile-only, SWC), an error names its TypeScript line", () => {
