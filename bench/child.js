@@ -6,7 +6,8 @@
 //
 //   node bench/child.js <program dir> <check|transpile>
 // env: PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS (as the host sets them), BENCH_STACK,
-//      BENCH_REFERENCES (JSON: stack name -> outputs, for stack references)
+//      BENCH_REFERENCES (JSON: stack name -> outputs, for stack references), BENCH_REPLAY (the
+//      floor's registrations, see bench/replay)
 "use strict";
 const { performance } = require("perf_hooks");
 const path = require("path");

@@ -1,11 +1,14 @@
 // The SDK's floor for slotshift's prod stack: the very registrations the prod program makes (the
-// same types, names, parents and inputs, read from its offline plan), with none of slotshift's
-// own work: no config parsing, no decision, no outputs computed from other resources. Started
-// exactly like the program, with the program's stack formatter, it shows what the Pulumi SDK
-// costs for this many resources.
+// same types, names, parents, dependencies and inputs, read from its offline plan), its two stack
+// reference reads, its client-config call and its stack outputs, with none of slotshift's own
+// work: no config parsing, no decision, no inputs computed from other resources' outputs.
+// Started exactly like the program, with the program's stack formatter, it shows what the
+// Pulumi SDK costs for this stack.
 //
-// env: BENCH_REPLAY, the path of a JSON file: the PlannedResource list of an offline plan.
+// env: BENCH_REPLAY, the path of a JSON file: `{ resources, outputs }` of an offline plan;
+//      BENCH_REFERENCES, as for the program (the stacks it reads besides its own).
 import * as pulumi from "@pulumi/pulumi";
+import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
 import * as fs from "fs";
 import { quietPromiseStamps } from "../../runtime/stackTraces";
 
@@ -15,29 +18,86 @@ interface Registration {
     readonly parent: string | null;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    readonly dependsOn: readonly string[];
 }
 
-type ResourceClass = new (name: string, args: Record<string, unknown>, opts: pulumi.CustomResourceOptions) => pulumi.Resource;
+/** A component of the program, replayed: its outputs are registered once its children are. */
+class Replayed extends pulumi.ComponentResource {
+    public done(): void {
+        this.registerOutputs({});
+    }
+}
 
-/** The SDK class of a type token, loaded by module as the program loads it. */
-function classOf(type: string): ResourceClass {
-    const [pkg, mod, kind] = type.split(":");
+type ResourceClass = new (name: string, args: Record<string, unknown>, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+const replay = JSON.parse(fs.readFileSync(process.env.BENCH_REPLAY!, "utf8")) as { resources: Registration[]; outputs: Record<string, unknown> };
+
+/** The SDK module of a type token. Required here, as the program requires its modules when it loads. */
+function moduleOf(type: string): Record<string, ResourceClass | undefined> | undefined {
+    const [pkg, mod] = type.split(":");
     const modulePath = pkg === "azure-native" ? `@pulumi/azure-native/${mod}` : pkg === "kubernetes" ? `@pulumi/kubernetes/${mod}` : undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cls = modulePath === undefined ? undefined : (require(modulePath) as Record<string, ResourceClass | undefined>)[kind];
+    return modulePath === undefined ? undefined : (require(modulePath) as Record<string, ResourceClass | undefined>);
+}
+const modules = new Map(replay.resources.filter((r) => r.custom).map((r) => [r.type, moduleOf(r.type)]));
+
+/** The SDK class of a type token; the module loads the class when it is first used, as in the program. */
+function classOf(type: string): ResourceClass {
+    const cls = modules.get(type)?.[type.split(":")[2]];
     if (cls === undefined) {
         throw new Error(`bench/replay: no SDK class for ${type}`);
     }
     return cls;
 }
 
+/** The plan prints secrets as `[secret]`; they go back in as secrets. */
+function secretsBack(value: unknown): unknown {
+    if (value === "[secret]") {
+        return pulumi.secret(value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(secretsBack);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secretsBack(v)]));
+    }
+    return value;
+}
+
 export = async () => {
     quietPromiseStamps();
-    const registrations = JSON.parse(fs.readFileSync(process.env.BENCH_REPLAY!, "utf8")) as Registration[];
-    const made = new Map<string, pulumi.Resource>();
-    for (const r of registrations) {
-        const parent = r.parent === null ? undefined : made.get(r.parent);
-        made.set(r.name, r.custom ? new (classOf(r.type))(r.name, r.inputs, { parent }) : new pulumi.ComponentResource(r.type, r.name, {}, { parent }));
+    const stacks = [pulumi.getStack(), ...Object.keys(JSON.parse(process.env.BENCH_REFERENCES ?? "{}") as Record<string, unknown>)];
+    for (const stack of stacks) {
+        await new pulumi.StackReference(`replay-${stack}`, { name: `organization/${pulumi.getProject()}/${stack}` }).getOutputDetails("rollout");
     }
-    return { resources: made.size };
+    const subscriptionId = getClientConfigOutput().subscriptionId;
+    const made = new Map<string, pulumi.Resource>();
+    const find = (name: string, of: string) => {
+        const r = made.get(name);
+        if (r === undefined) {
+            throw new Error(`bench/replay: ${of} names ${name}, which is not registered before it`);
+        }
+        return r;
+    };
+    const components: Replayed[] = [];
+    for (const r of replay.resources) {
+        if (made.has(r.name)) {
+            throw new Error(`bench/replay: two registrations named ${r.name}`);
+        }
+        const opts = {
+            parent: r.parent === null ? undefined : find(r.parent, r.name),
+            dependsOn: r.dependsOn.filter((d) => d !== r.parent).map((d) => find(d, r.name)),
+        };
+        if (r.custom) {
+            made.set(r.name, new (classOf(r.type))(r.name, secretsBack(r.inputs) as Record<string, unknown>, opts));
+        } else {
+            const component = new Replayed(r.type, r.name, {}, opts);
+            components.push(component);
+            made.set(r.name, component);
+        }
+    }
+    for (const c of components) {
+        c.done();
+    }
+    return { ...replay.outputs, subscriptionId };
 };
