@@ -72,11 +72,11 @@ function flowPair(keys: readonly string[], value: ScalarValue): string {
     return rest.length === 0 ? `${first}: ${yamlScalar(value)}` : `${first}: { ${flowPair(rest, value)} }`;
 }
 
-/** YAML lines for `keys: value` nested in block style at an indent. */
-function blockPair(keys: readonly string[], value: ScalarValue, indent: number): string {
+/** YAML lines for `keys: value` nested in block style at an indent, ended by `eol` between them. */
+function blockPair(keys: readonly string[], value: ScalarValue, indent: number, eol: string): string {
     const [first, ...rest] = keys;
     const pad = " ".repeat(indent);
-    return rest.length === 0 ? `${pad}${first}: ${yamlScalar(value)}` : `${pad}${first}:\n${blockPair(rest, value, indent + 2)}`;
+    return rest.length === 0 ? `${pad}${first}: ${yamlScalar(value)}` : `${pad}${first}:${eol}${blockPair(rest, value, indent + 2, eol)}`;
 }
 
 /** Applies one edit to the text; returns the new text. */
@@ -164,8 +164,13 @@ function applyOne(text: string, edit: StackEdit, file: string): string {
     const indent = columnOf(text, last.key.range[0]);
     const lastValue = last.value as { range?: [number, number, number] } | null;
     const end = lastValue?.range ? lastValue.range[1] : last.key.range[1];
-    const at = lineEnd(text, Math.max(end - 1, last.key.range[0]));
-    return `${text.slice(0, at)}\n${blockPair(keys, edit.value, indent)}${text.slice(at)}`;
+    // New lines end as the file's lines do: a file written on Windows keeps its CRLF.
+    const eol = text.includes("\r\n") ? "\r\n" : "\n";
+    let at = lineEnd(text, Math.max(end - 1, last.key.range[0]));
+    if (text[at - 1] === "\r") {
+        at -= 1;
+    }
+    return `${text.slice(0, at)}${eol}${blockPair(keys, edit.value, indent, eol)}${text.slice(at)}`;
 }
 
 /** Sets or deletes a key in a plain object tree (the expected result of the edits). */

@@ -319,6 +319,18 @@ describe("the slotshift CLI", function () {
             expect(out).to.equal('config:\n  slotshift:slots:\n    blue: { version: 1.0.0, gitSha: "1234567", branch: "true" }\n');
         });
 
+        it("end the lines they add as the file's lines end (a stack file written with CRLF keeps CRLF)", () => {
+            const lf = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+            const crlf = lf.replace(/\n/g, "\r\n");
+            // A replaced value, an added key, and an added mapping two levels deep.
+            const edits = [configEdit("slotshift:rollout.weight", 5), configEdit("slotshift:traffic.probeProtocol", "HTTPS"), configEdit("slotshift:app.registry.username", "deployer")];
+            const out = editText(crlf, edits);
+            expect(out.split("\r\n").length, "lines added").to.be.greaterThan(crlf.split("\r\n").length);
+            expect(out.replace(/\r\n/g, ""), "a line ended by LF alone").not.to.include("\n");
+            expect(out.replace(/\r\n/g, ""), "a CR that ends no line").not.to.include("\r");
+            expect(out.replace(/\r\n/g, "\n")).to.equal(editText(lf, edits));
+        });
+
         it("keep the stack file's config readable by Pulumi's rules after every edit", () => {
             const dir = project();
             const cfg = readStackConfig(dir, "prod");
