@@ -43,6 +43,8 @@ interface Timing {
     registered: number;
     /** The program's modules loaded. */
     loaded: number;
+    /** Resources and stack references the program registered. */
+    registrations: number;
 }
 
 /** One cold start, as a child process. */
@@ -53,11 +55,11 @@ function coldStart(programDir: string, mode: "check" | "transpile", env: NodeJS.
     if (r.status !== 0) {
         throw new Error(`cold start of ${programDir} failed: ${r.stderr}`);
     }
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { done: number; registered: number; loaded: number; error: string | null };
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { done: number; registered: number; loaded: number; registrations: number; error: string | null };
     if (out.error) {
         throw new Error(`the program refused its config: ${out.error}`);
     }
-    return { wall, done: out.done, registered: out.registered, loaded: out.loaded };
+    return { wall, done: out.done, registered: out.registered, loaded: out.loaded, registrations: out.registrations };
 }
 
 async function startup(): Promise<string[]> {
@@ -104,6 +106,10 @@ function coldStarts(prod: PlanResult, staging: PlanResult, replayFile: string): 
     };
     const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
     const transpile = run("transpile", RUNS, ["empty", "floor", "program"]);
+    const counts = new Set([...transpile.program, ...transpile.floor].map((t) => t.registrations));
+    if (counts.size !== 1) {
+        throw new Error(`the floor must register what the program registers; counts seen: ${[...counts].join(", ")}`);
+    }
     const n = prod.resources.length;
     const med = (w: Which, f: (t: Timing) => number) => median(transpile[w].map(f));
     // Until the program is required every run does the same work (ts-node and the SDK load), so

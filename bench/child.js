@@ -1,8 +1,8 @@
 // One cold start of a Pulumi TypeScript program, the way Pulumi's Node.js host starts it
 // (@pulumi/pulumi/cmd/run/run.js): ts-node registered with the project's tsconfig and Pulumi's
 // compiler options, type-checking on or off, then the program required and run in a stack.
-// The engine is Pulumi's mocks: no CLI, no cloud. Prints one JSON line of timings (ms since the
-// process started).
+// The engine is Pulumi's mocks: no CLI, no cloud. Prints one JSON line: timings (ms since the
+// process started) and the number of registrations (resources and stack references).
 //
 //   node bench/child.js <program dir> <check|transpile>
 // env: PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS (as the host sets them), BENCH_STACK,
@@ -33,9 +33,11 @@ marks.registered = performance.now();
 
 const references = JSON.parse(process.env.BENCH_REFERENCES || "{}");
 const digest = (s) => "sha256:" + require("crypto").createHash("sha256").update(s).digest("hex");
+let registrations = 0;
 pulumi.runtime.setMocks(
     {
         newResource(args) {
+            registrations++;
             if (args.type === "pulumi:pulumi:StackReference") {
                 const name = String(args.inputs.name).split("/").pop();
                 return { id: args.name, state: { name: args.inputs.name, outputs: references[name] || {}, secretOutputNames: [] } };
@@ -69,5 +71,5 @@ pulumi.runtime.setMocks(
         error = e.message;
     }
     marks.done = performance.now();
-    process.stdout.write(JSON.stringify({ ...marks, error }) + "\n");
+    process.stdout.write(JSON.stringify({ ...marks, registrations, error }) + "\n");
 })();

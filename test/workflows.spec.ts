@@ -217,6 +217,28 @@ describe("how pulumi up starts the program", function () {
         expect(main.compilerOptions.noCheck).to.equal(undefined);
     });
 
+    it("loads without doing anything until Pulumi runs it, and takes the Azure and Kubernetes SDKs by module", () => {
+        const script = `
+            const path = require("path");
+            require("ts-node").register({ project: ${JSON.stringify(path.join(ROOT, "tsconfig.pulumi.json"))}, transpileOnly: true });
+            const pulumi = require("@pulumi/pulumi");
+            let calls = 0;
+            pulumi.runtime.setMocks({ newResource(a) { calls++; return { id: a.name, state: a.inputs }; }, call() { calls++; return {}; } }, "slotshift", "prod", false);
+            const formatter = Error.prepareStackTrace;
+            const program = require(${JSON.stringify(path.join(ROOT, "index.ts"))});
+            const roots = Object.keys(require.cache).filter((f) => /node_modules\\/@pulumi\\/(azure-native|kubernetes|docker)\\/index\\.js$/.test(f));
+            process.stdout.write(JSON.stringify({ calls, program: typeof program, formatterKept: Error.prepareStackTrace === formatter, roots }));
+        `;
+        const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+        const out = JSON.parse(r.stdout) as { calls: number; program: string; formatterKept: boolean; roots: string[] };
+        expect(out.program, "the program is a function Pulumi calls").to.equal("function");
+        expect(out.calls, "registrations and calls while loading").to.equal(0);
+        expect(out.formatterKept, "the stack formatter is installed when the program runs, not when it loads").to.equal(true);
+        // @pulumi/docker has no per-module entry points; its root is small. The other two are not.
+        expect(out.roots.filter((f) => !f.includes("@pulumi/docker/")), "root packages loaded").to.deep.equal([]);
+    });
+
     it("starts the prod program cold that way (the bench's harness), and it registers its resources", async () => {
         const { plan } = await import("../cli/engine");
         const { readStackConfig } = await import("../cli/stackFile");
