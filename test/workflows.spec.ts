@@ -239,24 +239,40 @@ describe("how pulumi up starts the program", function () {
         expect(out.roots.filter((f) => !f.includes("@pulumi/docker/")), "root packages loaded").to.deep.equal([]);
     });
 
-    it("starts the prod program cold that way (the bench's harness), and it registers its resources", async () => {
+    it("starts the prod program and its floor cold that way (the bench's harness), and both register the same", async () => {
         const { plan } = await import("../cli/engine");
         const { readStackConfig } = await import("../cli/stackFile");
         const staging = await plan({ stack: "staging", root: ROOT, resolveReferences: true });
+        const prod = await plan({ stack: "prod", root: ROOT, references: { staging: staging.outputs } });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-floor-"));
+        const replay = path.join(dir, "registrations.json");
+        fs.writeFileSync(replay, JSON.stringify({ resources: prod.resources, outputs: prod.outputs }));
         const cfg = readStackConfig(ROOT, "prod");
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bench/child.js"), ROOT, "transpile"], {
-            encoding: "utf8",
-            env: {
-                ...process.env,
-                PULUMI_CONFIG: JSON.stringify(cfg.config),
-                PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(cfg.secretKeys),
-                BENCH_STACK: "prod",
-                BENCH_REFERENCES: JSON.stringify({ staging: staging.outputs }),
-            },
-        });
-        expect(r.status, r.stderr).to.equal(0);
-        const out = JSON.parse(r.stdout.trim()) as { error: string | null; done: number; loaded: number };
-        expect(out.error).to.equal(null);
-        expect(out.done).to.be.greaterThan(out.loaded);
+        const cold = (program: string) => {
+            const r = spawnSync(process.execPath, [path.join(ROOT, "bench/child.js"), program, "transpile"], {
+                encoding: "utf8",
+                env: {
+                    ...process.env,
+                    PULUMI_CONFIG: JSON.stringify(cfg.config),
+                    PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(cfg.secretKeys),
+                    BENCH_STACK: "prod",
+                    BENCH_REFERENCES: JSON.stringify({ staging: staging.outputs }),
+                    BENCH_REPLAY: replay,
+                },
+            });
+            expect(r.status, r.stderr).to.equal(0);
+            const out = JSON.parse(r.stdout.trim()) as { error: string | null; done: number; loaded: number; registrations: number };
+            expect(out.error, program).to.equal(null);
+            expect(out.done).to.be.greaterThan(out.loaded);
+            return out.registrations;
+        };
+        try {
+            const program = cold(ROOT);
+            // The plan's resources, the stack itself and the two stack references the program reads.
+            expect(program).to.equal(prod.resources.length + 3);
+            expect(cold(path.join(ROOT, "bench/replay")), "the floor's registrations").to.equal(program);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
