@@ -12,10 +12,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { setClock } from "../rollout/clock";
 import { environmentOf, parseStackConfig } from "../rollout/config";
+import { SECRET_MARK } from "../rollout/errors";
 import { readStackConfig, findProjectRoot, listStacks } from "./stackFile";
-
-/** A value printed in place of a secret. */
-export const SECRET_MARK = "[secret]";
 
 /** Stack outputs as `pulumi stack output --json` prints them. */
 export type StackOutputs = Record<string, unknown>;

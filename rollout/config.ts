@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { closest } from "fastest-levenshtein";
-import { ConfigError, showValue } from "./errors";
+import { ConfigError, SECRET_MARK, showValue } from "./errors";
 import { derivedNames } from "./names";
 import { ENVIRONMENTS, Environment, VERSION_POLICY, versionPolicyViolation } from "./versions";
 
@@ -525,7 +525,7 @@ export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOp
             const key = keyPath(issue.path);
             // A value that must be a secret is never echoed, right or wrong.
             const secret = SECRET_VALUES.some((v) => [v.top, ...v.path].every((p, i) => issue.path[i] === p));
-            const value = secret && valueAt(input, issue.path) !== undefined ? "[secret]" : valueAt(input, issue.path);
+            const value = secret && valueAt(input, issue.path) !== undefined ? SECRET_MARK : valueAt(input, issue.path);
             problems.push({
                 key,
                 message: value === undefined ? `${key} is missing; required: ${issue.message}` : `${key} is ${showValue(value)}; allowed: ${issue.message}`,

@@ -1,3 +1,6 @@
+/** What slotshift prints in place of a secret: in refusals, plans and the offline engine's inputs. */
+export const SECRET_MARK = "[secret]";
+
 /**
  * A stack config that slotshift refuses. `key` is the full config key path
  * (`slotshift:rollout.weight`); the message names the key, the value given and

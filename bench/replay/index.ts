@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
 import * as fs from "fs";
+import { SECRET_MARK } from "../../rollout/errors";
 import { quietPromiseStamps } from "../../runtime/stackTraces";
 
 interface Registration {
@@ -50,9 +51,9 @@ function classOf(type: string): ResourceClass {
     return cls;
 }
 
-/** The plan prints secrets as `[secret]`; they go back in as secrets. */
+/** The plan prints secrets as SECRET_MARK; they go back in as secrets. */
 function secretsBack(value: unknown): unknown {
-    if (value === "[secret]") {
+    if (value === SECRET_MARK) {
         return pulumi.secret(value);
     }
     if (Array.isArray(value)) {
