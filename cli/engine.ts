@@ -329,8 +329,9 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     // as unhandled rejections, and so does this engine while the program runs.
     process.on("unhandledRejection", fail);
     // The SDK captures a stack trace for every resource and promise (source positions, leak
-    // reports), and rendering them through source maps is most of an offline run's time.
-    // The plan reads neither; refusals carry their messages, not their stacks. The program's own
+    // reports); even with the program's quiet promise stamps that is a fifth of an offline run
+    // (prod: 245 ms a plan without them, 305 ms with). The plan reads neither; refusals carry
+    // their messages, not their stacks. The program's own
     // stack formatter (runtime/stackTraces.ts) is the program's: it goes when the run ends.
     const stackTraceLimit = Error.stackTraceLimit;
     const prepareStackTrace = Error.prepareStackTrace;
