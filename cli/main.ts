@@ -8,10 +8,14 @@
  *   slotshift rollback --stack S
  *   slotshift finalize --stack S
  *   slotshift plan     --stack S [--json] [--previous FILE] [--reference STACK=FILE]
+ *   slotshift should-rollback --stack S --slot C --fired-at T --previous FILE [--signal X] [--json]
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../rollout/errors";
+import { RolloutState, readRolloutState } from "../rollout/state";
+import { FIRED_AT_EXAMPLE, alertRollbackDecision, eventDecision, parseAlertTime, shown } from "./alertRollback";
 import { main as planMain, parseReference, readOutputsFile, Writer } from "./plan";
 import {
     Change,
@@ -28,7 +32,7 @@ import {
     withText,
 } from "./commands";
 import { StackOutputs } from "./engine";
-import { UsageError, findProjectRoot } from "./stackFile";
+import { UsageError, findProjectRoot, listStacks } from "./stackFile";
 
 /** Exit codes, as `--help` lists them. */
 export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3 } as const;
@@ -77,8 +81,59 @@ async function pulumiUp(root: string, stack: string, out: Writer): Promise<void>
     await ws.up({ onOutput: (s: string) => out.write(s) });
 }
 
+/**
+ * `should-rollback`: whether the alert relay's event rolls the stack back (see alertRollback.ts).
+ * Prints one line; with GITHUB_OUTPUT set appends go=true|false (and stack=S when go), with
+ * GITHUB_STEP_SUMMARY set appends the line. A no-op is exit 0 too; only bad usage is exit 2.
+ */
+function shouldRollback(opts: Record<string, unknown>, out: Writer, env: NodeJS.ProcessEnv): number {
+    const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+    const firedAt = text(opts.firedAt);
+    if (firedAt !== undefined && firedAt !== "" && parseAlertTime(firedAt) === undefined) {
+        throw new UsageError(`--fired-at ${shown(firedAt)} is not an ISO 8601 UTC time; allowed: YYYY-MM-DDTHH:MM:SS[.fraction]Z, e.g. ${FIRED_AT_EXAMPLE}`);
+    }
+    let now = new Date();
+    if (opts.now !== undefined) {
+        now = new Date(String(opts.now));
+        if (Number.isNaN(now.getTime())) {
+            throw new UsageError(`--now ${shown(opts.now)} is not an ISO 8601 time, e.g. ${FIRED_AT_EXAMPLE}`);
+        }
+    }
+    const event = { stack: text(opts.stack) ?? "", slot: text(opts.slot), signal: text(opts.signal), firedAt };
+    const ctx = { now, stacks: listStacks(findProjectRoot()) };
+    // The event is checked before anything of the stack is read: an unknown stack has no outputs to read.
+    let decision = eventDecision(event, ctx);
+    if (decision === undefined) {
+        const file = text(opts.previous);
+        if (file === undefined) {
+            throw new UsageError(`--previous FILE is needed for ${event.stack} (what 'pulumi stack output --json --stack ${event.stack}' writes): what is deployed decides`);
+        }
+        let deployed: RolloutState | undefined;
+        try {
+            deployed = readRolloutState(readOutputsFile(file).rollout);
+        } catch (e) {
+            throw e instanceof UsageError ? e : new UsageError(`--previous: ${(e as Error).message}`);
+        }
+        decision = alertRollbackDecision(event, deployed, ctx);
+    }
+    const line = `${decision.go ? `rollback ${event.stack}` : "no rollback"}: ${decision.reason}`;
+    out.write(opts.json ? `${JSON.stringify({ go: decision.go, stack: decision.go ? event.stack : null, reason: decision.reason })}\n` : `${line}\n`);
+    if (env.GITHUB_OUTPUT) {
+        fs.appendFileSync(env.GITHUB_OUTPUT, `go=${decision.go}\n${decision.go ? `stack=${event.stack}\n` : ""}`);
+    }
+    if (env.GITHUB_STEP_SUMMARY) {
+        fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `slotshift should-rollback: ${line}\n`);
+    }
+    return EXIT.ok;
+}
+
 /** Runs the slotshift command; returns the exit code. */
-export async function main(argv: readonly string[], out: Writer = process.stdout, err: Writer = process.stderr): Promise<number> {
+export async function main(
+    argv: readonly string[],
+    out: Writer = process.stdout,
+    err: Writer = process.stderr,
+    env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
     let code: number = EXIT.ok;
     const run = (fn: (opts: CommonOptions & Record<string, unknown>, cmd: Command) => Promise<number> | number) =>
         async function (this: Command) {
@@ -157,6 +212,17 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
     withCommon(program.command("finalize").description("at 100 %: the candidate becomes live, the old slot stays warm"), true).action(
         run((opts) => edit(opts, finalizeChange)),
     );
+    program
+        .command("should-rollback")
+        .description("for the alert relay's repository_dispatch: roll back (go=true) or not (go=false), and one line why; exit 0 either way")
+        .requiredOption("-s, --stack <stack>", "the stack the alert names (client_payload.stack)")
+        .option("--slot <slot>", "the slot the alert names: blue or green (client_payload.slot); empty for a stack-wide alert")
+        .option("--signal <signal>", "the alert rule that fired (client_payload.signal), for the reason line")
+        .option("--fired-at <time>", `when the alert fired, ISO 8601 UTC, e.g. ${FIRED_AT_EXAMPLE} (client_payload.firedAt)`)
+        .option("--previous <file>", "the stack's outputs (pulumi stack output --json): what is deployed; read only when the event alone does not decide")
+        .option("--json", "one JSON document: { go, stack, reason }")
+        .addOption(new Option("--now <time>", "decide as at this ISO 8601 time").hideHelp())
+        .action(run((opts) => shouldRollback(opts, out, env)));
     program
         .command("plan")
         .description("the offline plan (see: slotshift plan --help)")

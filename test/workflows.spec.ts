@@ -123,6 +123,158 @@ describe("the pipelines", function () {
         });
     });
 
+    describe("rollback.yml decides from the event, not from an empty slot", () => {
+        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string };
+        const rollback = load("rollback.yml") as Workflow & {
+            on: { workflow_dispatch: { inputs: { environment: { options: string[] } } } };
+            jobs: { decide: Omit<Job, "steps"> & { env: Record<string, string>; outputs: Record<string, string>; steps: Step[] } };
+        };
+        const decide = rollback.jobs.decide;
+        const runs = decide.steps.filter((s) => s.run !== undefined);
+        const alertStep = decide.steps.find((s) => s.id === "alert")!;
+        const manualStep = decide.steps.find((s) => s.id === "manual")!;
+
+        it("calls slotshift should-rollback for repository_dispatch only, and never for a manual run", () => {
+            const calling = runs.filter((s) => s.run!.includes("should-rollback"));
+            expect(calling.map((s) => s.id)).to.deep.equal(["alert"]);
+            expect(alertStep.if).to.equal("github.event_name == 'repository_dispatch'");
+            expect(alertStep.run).to.match(/npx slotshift should-rollback --stack="\$EVENT_STACK" --slot="\$EVENT_SLOT" --signal="\$EVENT_SIGNAL" --fired-at="\$EVENT_FIRED_AT" --previous=\S+/);
+            expect(manualStep.if).to.equal("github.event_name == 'workflow_dispatch'");
+            expect(manualStep.run).not.to.match(/EVENT_|should-rollback/);
+            expect(manualStep.run).to.contain('echo "go=true" >> "$GITHUB_OUTPUT"');
+            // Every step that reads the event's data is gated on the event's name.
+            for (const s of runs.filter((x) => /EVENT_|INPUT_/.test(x.run!))) {
+                expect(s.if, s.name).to.match(/^github\.event_name == '(repository_dispatch|workflow_dispatch)'$/);
+            }
+            expect(decide.outputs).to.deep.equal({
+                stack: "${{ steps.manual.outputs.stack || steps.alert.outputs.stack }}",
+                go: "${{ steps.manual.outputs.go || steps.alert.outputs.go }}",
+            });
+            expect(rollback.jobs.rollback.if).to.equal("needs.decide.outputs.go == 'true' && needs.decide.outputs.stack != 'dev'");
+            expect(rollback.jobs["redeploy-dev"].if).to.equal("needs.decide.outputs.go == 'true' && needs.decide.outputs.stack == 'dev'");
+        });
+
+        it("never decides from an empty slot: no shell test of the slot, no jq", () => {
+            const text = runs.map((s) => s.run).join("\n");
+            expect(text).not.to.match(/-[zn] "?\$\{?EVENT_SLOT/);
+            expect(text).not.to.match(/\bjq\b/);
+            expect([...text.matchAll(/\$\{?EVENT_SLOT\}?/g)]).to.have.length(1);
+        });
+
+        it("takes the event's data through env only: no ${{ }} in any script", () => {
+            expect(decide.env).to.include({
+                INPUT_STACK: "${{ github.event.inputs.environment }}",
+                EVENT_STACK: "${{ github.event.client_payload.stack }}",
+                EVENT_SLOT: "${{ github.event.client_payload.slot }}",
+                EVENT_SIGNAL: "${{ github.event.client_payload.signal }}",
+                EVENT_FIRED_AT: "${{ github.event.client_payload.firedAt }}",
+            });
+            for (const job of Object.values(rollback.jobs)) {
+                for (const step of (job.steps ?? []) as Step[]) {
+                    expect(step.run ?? "", step.name ?? step.run).not.to.contain("${{");
+                }
+            }
+        });
+
+        it("hands pulumi only this project's stacks, matched exactly, the same as the manual choice", () => {
+            const pattern = /case "\$EVENT_STACK" in ([a-z|]+)\) pulumi stack output --json --stack "\$EVENT_STACK" > (\S+) ;; esac/.exec(alertStep.run!);
+            expect(pattern, alertStep.run).not.to.equal(null);
+            const stacks = pattern![1].split("|");
+            const files = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((x): x is string => x !== undefined);
+            expect([...stacks].sort()).to.deep.equal([...files].sort());
+            expect(stacks).to.deep.equal(rollback.on.workflow_dispatch.inputs.environment.options);
+            expect(alertStep.run).to.contain(`--previous=${pattern![2]}`);
+            expect(manualStep.run).to.contain(`case "$INPUT_STACK" in ${stacks.join("|")})`);
+        });
+
+        describe("the alert step, run as GitHub runs it (bash -eo pipefail, the event in env)", () => {
+            const work = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-decide-"));
+            const shims = path.join(work, "bin");
+            fs.mkdirSync(shims);
+            // npx slotshift is the project's bin; pulumi prints the outputs of a stack with green at 25 % since 12:00.
+            fs.writeFileSync(path.join(shims, "npx"), `#!/bin/sh\n[ "$1" = slotshift ] && shift\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, "bin/slotshift.js"))} "$@"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(shims, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$PULUMI_CALLS"\ncat "$FAKE_OUTPUTS"\n`, { mode: 0o755 });
+            const outputs = path.join(work, "outputs.json");
+            const rollout = {
+                strategy: "canary", live: "blue", candidate: "green", weights: { blue: 75, green: 25 }, versions: { blue: "1.0.0", green: "1.1.0" },
+                digests: { blue: null, green: null }, replicas: { blue: 3, green: 3 }, phase: "shifting", step: 2, nextStep: 50, steps: [5, 25, 50, 100],
+                stepTakenAt: new Date(Date.now() - 10 * 60000).toISOString(), transition: "step",
+            };
+            fs.writeFileSync(outputs, JSON.stringify({ rollout }));
+
+            /** Runs the step's script in a copy of the project with the payload given; returns what the workflow sees. */
+            function runAlertStep(payload: { stack?: string; slot?: string; signal?: string; firedAt?: string }) {
+                const dir = fs.mkdtempSync(path.join(work, "run-"));
+                for (const f of fs.readdirSync(ROOT).filter((x) => /^Pulumi(\..+)?\.yaml$/.test(x))) {
+                    fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+                }
+                const script = path.join(dir, "step.sh");
+                fs.writeFileSync(script, alertStep.run!);
+                const file = (n: string) => path.join(dir, n);
+                const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+                    cwd: dir,
+                    encoding: "utf8",
+                    env: {
+                        PATH: `${shims}:${process.env.PATH}`,
+                        GITHUB_OUTPUT: file("output"),
+                        GITHUB_STEP_SUMMARY: file("summary"),
+                        PULUMI_CALLS: file("pulumi-calls"),
+                        FAKE_OUTPUTS: outputs,
+                        EVENT_STACK: payload.stack ?? "",
+                        EVENT_SLOT: payload.slot ?? "",
+                        EVENT_SIGNAL: payload.signal ?? "",
+                        EVENT_FIRED_AT: payload.firedAt ?? "",
+                    },
+                });
+                const read = (n: string) => (fs.existsSync(file(n)) ? fs.readFileSync(file(n), "utf8") : "");
+                return { status: r.status, stdout: r.stdout, stderr: r.stderr, output: read("output"), summary: read("summary"), pulumi: read("pulumi-calls"), pwned: fs.existsSync(file("pwned")) || fs.existsSync(path.join(work, "pwned")) };
+            }
+            const recent = () => new Date(Date.now() - 5 * 60000).toISOString();
+
+            it("rolls back the candidate carrying traffic: go=true, stack=prod", () => {
+                const r = runAlertStep({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() });
+                expect(r.status, r.stderr).to.equal(0);
+                expect(r.output).to.equal("go=true\nstack=prod\n");
+                expect(r.pulumi).to.equal("stack output --json --stack prod\n");
+                expect(r.stdout).to.match(/^rollback prod: green is prod's candidate at 25 %/);
+            });
+
+            it("succeeds as a no-op on the shared database's alert (no slot), saying why in the summary", () => {
+                const r = runAlertStep({ stack: "prod", slot: "", signal: "db-connections", firedAt: recent() });
+                expect(r.status, r.stderr).to.equal(0);
+                expect(r.output).to.equal("go=false\n");
+                expect(r.summary).to.match(/^slotshift should-rollback: no rollback: the alert on prod names no slot .*\n$/);
+            });
+
+            it("succeeds as a no-op on a stale alert and on the live slot", () => {
+                expect(runAlertStep({ stack: "prod", slot: "green", firedAt: new Date(Date.now() - 60 * 60000).toISOString() }).output).to.equal("go=false\n");
+                expect(runAlertStep({ stack: "prod", slot: "blue", firedAt: recent() }).output).to.equal("go=false\n");
+            });
+
+            it("runs none of the event's data as code, and hands pulumi no stack but the project's", () => {
+                const firedAt = new Date(Date.now() - 5 * 60000).toISOString();
+                const payloads = [
+                    { stack: 'prod"; touch pwned; echo "', slot: "$(touch pwned)", signal: "`touch pwned`", firedAt },
+                    { stack: "PROD", slot: "green", firedAt },
+                    { stack: "prod", slot: "green\ngo=true", signal: "--help\nstack=prod", firedAt },
+                ];
+                for (const p of payloads) {
+                    const r = runAlertStep(p);
+                    const what = JSON.stringify(p);
+                    expect(r.status, `${what}: ${r.stderr}`).to.equal(0);
+                    expect(r.output, what).to.equal("go=false\n");
+                    expect(r.pwned, what).to.equal(false);
+                    expect(r.pulumi, what).to.equal(p.stack === "prod" ? "stack output --json --stack prod\n" : "");
+                    expect(r.stdout.split("\n"), what).to.have.length(2);
+                }
+                const r = runAlertStep({ stack: "prod", slot: "green", firedAt: "$(touch pwned)" });
+                expect(r.status).to.equal(2);
+                expect(r.pwned).to.equal(false);
+                expect(r.output).to.equal("");
+            });
+        });
+    });
+
     describe("secrets", () => {
         it("never prints a secret: secrets reach steps only through env and with", () => {
             const texts = [...files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")), fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")];
