@@ -42,6 +42,8 @@ export interface PlanResult {
     readonly error: null | { readonly key: string | null; readonly message: string };
     readonly resources: PlannedResource[];
     readonly outputs: StackOutputs;
+    /** What the program warned of (`pulumi.log.warn`), in order: `pulumi preview` shows the same lines. */
+    readonly warnings: string[];
 }
 
 /** What to plan. */
@@ -191,6 +193,10 @@ const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>)
         clientId: "00000000-0000-0000-0000-000000000000",
         objectId: "00000000-0000-0000-0000-000000000000",
     }),
+    // The rollback relay's reads (components/rollbackRelay.ts): a package SAS, the storage key, the function key.
+    "azure-native:storage:listStorageAccountServiceSAS": () => ({ serviceSasToken: "sv=offline&sig=offline" }),
+    "azure-native:storage:listStorageAccountKeys": () => ({ keys: [{ keyName: "key1", value: "offline-storage-key", permissions: "FULL" }] }),
+    "azure-native:web:listWebAppHostKeys": () => ({ functionKeys: { default: "offline-function-key" }, masterKey: "offline-master-key" }),
 };
 
 let running = false;
@@ -336,6 +342,15 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     const stackTraceLimit = Error.stackTraceLimit;
     const prepareStackTrace = Error.prepareStackTrace;
     Error.stackTraceLimit = options.stackTraces ? stackTraceLimit : 0;
+    // Under mocks the SDK has no engine to send warnings to and prints them itself; the plan
+    // keeps them instead, for its table (stderr) and its JSON.
+    const warnings: string[] = [];
+    const log = pulumi.log as { warn: typeof pulumi.log.warn };
+    const warn = log.warn;
+    log.warn = (message: string) => {
+        warnings.push(message);
+        return Promise.resolve();
+    };
     try {
         await pulumi.runtime.runInPulumiStack(program);
     } catch (e) {
@@ -347,6 +362,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
         Error.prepareStackTrace = prepareStackTrace;
+        log.warn = warn;
         process.off("unhandledRejection", fail);
     }
 
@@ -356,7 +372,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     } catch {
         environment = null;
     }
-    return { stack: options.stack, environment, ok: error === null, error, resources, outputs: error ? {} : outputs };
+    return { stack: options.stack, environment, ok: error === null, error, resources, outputs: error ? {} : outputs, warnings };
 }
 
 interface RegisterRequest {

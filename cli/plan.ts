@@ -140,10 +140,13 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         throw e;
     }
     if (opts.json) {
-        const { stack, environment, ok, error, resources, outputs } = result;
-        out.write(`${JSON.stringify({ stack, environment, ok, error, resources, outputs }, null, 2)}\n`);
+        const { stack, environment, ok, error, resources, outputs, warnings } = result;
+        out.write(`${JSON.stringify({ stack, environment, ok, error, warnings, resources, outputs }, null, 2)}\n`);
     } else {
         out.write(`${renderTable(result)}\n`);
+    }
+    for (const w of result.warnings) {
+        err.write(`warning: ${w}\n`);
     }
     return result.ok ? 0 : 1;
 }
