@@ -13,7 +13,8 @@ import { BlueGreenApp } from "./components/blueGreenApp";
 import { DeploymentDashboard } from "./components/deploymentDashboard";
 import { MonitoringAlerts } from "./components/monitoringAlerts";
 import { Telemetry } from "./components/telemetry";
-import { alertRules } from "./rollout/alerts";
+import { RollbackRelay } from "./components/rollbackRelay";
+import { CLUSTER_WORKSPACE_MISSING, alertRules } from "./rollout/alerts";
 import { now } from "./rollout/clock";
 import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
 import { decide } from "./rollout/decide";
@@ -117,6 +118,28 @@ export = async () => {
 
     const colours = cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS];
     const databaseServerId = a.database && azureId(a.database.resourceGroup, "Microsoft.DBforPostgreSQL/flexibleServers", a.database.server);
+    const cw = a.clusterWorkspace;
+    const clusterWorkspaceId =
+        cw && pulumi.interpolate`/subscriptions/${cw.subscriptionId ?? subscriptionId}/resourceGroups/${cw.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${cw.name}`;
+    if (cw === undefined) {
+        pulumi.log.warn(CLUSTER_WORKSPACE_MISSING);
+    }
+    // Fired rollback triggers reach GitHub through the relay (slotshift:rollback), a webhook of the stack's own, or both.
+    const webhooks: Record<string, pulumi.Input<string>> = {};
+    if (cfg.rollback !== undefined) {
+        const relay = new RollbackRelay(`${prefix}-relay`, {
+            stack,
+            resourceGroupName: resourceGroup.name,
+            location,
+            repository: cfg.rollback.repository,
+            token: pulumi.secret(cfg.rollback.token),
+        });
+        webhooks.relay = relay.webhookUrl;
+    }
+    if (a.webhookUrl !== undefined) {
+        // A Pulumi secret end to end: it never appears in plain outputs or the preview.
+        webhooks.rollback = pulumi.secret(a.webhookUrl);
+    }
     new MonitoringAlerts(`${prefix}-alerts`, {
         app: cfg.app.name,
         stack,
@@ -127,13 +150,13 @@ export = async () => {
             namespace: cfg.app.namespace ?? prefix,
             alerts: a,
             colours,
-            database: databaseServerId !== undefined,
+            cluster: clusterWorkspaceId !== undefined,
         }),
         inFlight: decision.state.phase !== "stable" || decision.state.warm !== null,
         emails: a.emails,
-        // A Pulumi secret end to end: it never appears in plain outputs or the preview.
-        webhookUrl: a.webhookUrl === undefined ? undefined : pulumi.secret(a.webhookUrl),
+        webhooks,
         workspaceId: telemetry.workspaceId,
+        clusterWorkspaceId,
         databaseServerId,
     });
     new DeploymentDashboard(`${prefix}-monitor`, {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ActionGroup, MetricAlert, ScheduledQueryRule } from "@pulumi/azure-native/monitor";
-import { AlertRule, evaluationFrequency } from "../rollout/alerts";
+import { AlertRule, SLOT_DIMENSION, evaluationFrequency } from "../rollout/alerts";
 
 export interface MonitoringAlertsArgs {
     /** The app's name, for display names. */
@@ -17,10 +17,12 @@ export interface MonitoringAlertsArgs {
     readonly inFlight: boolean;
     /** Who gets every alert by email (common alert schema). @default [] */
     readonly emails?: readonly string[];
-    /** The rollback webhook (a Pulumi secret): rollback triggers call it. */
-    readonly webhookUrl?: pulumi.Input<string>;
-    /** The Log Analytics workspace the log rules query. */
+    /** The rollback webhooks (Pulumi secrets): rollback triggers call each, by receiver name. @default {} */
+    readonly webhooks?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** The Log Analytics workspace of the app's telemetry: the `app` rules query it. */
     readonly workspaceId: pulumi.Input<string>;
+    /** The workspace the cluster's Container insights writes to: the `cluster` rules query it. */
+    readonly clusterWorkspaceId?: pulumi.Input<string>;
     /** The shared PostgreSQL flexible server, for the connection rules. */
     readonly databaseServerId?: pulumi.Input<string>;
 }
@@ -32,27 +34,31 @@ export function groupShortName(stack: string, purpose: string): string {
 
 /**
  * Azure Monitor for one stack: an action group that notifies, one that also
- * calls the rollback webhook, and a rule per slot and signal with the seeds'
- * thresholds (see `rollout/alerts.ts`).
+ * calls the rollback webhooks (the relay, a webhook of the stack's own), and a
+ * rule per signal, split by slot, with the seeds' thresholds (see `rollout/alerts.ts`).
  */
 export class MonitoringAlerts extends pulumi.ComponentResource {
     /** The action group every rule notifies. */
     public readonly notifyGroupId: pulumi.Output<string>;
     /** The action group of the rollback triggers (the notify group when no webhook is set). */
     public readonly rollbackGroupId: pulumi.Output<string>;
-    /** The rules' logical names by `<slot>-<id>`. */
+    /** The rules' logical names, `<name>-<id>`. */
     public readonly ruleNames: readonly string[];
 
     constructor(name: string, args: MonitoringAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slotshift:azure:MonitoringAlerts", name, {}, opts);
         for (const r of args.rules) {
-            if (r.kind === "metric" && r.scope === "database" && args.databaseServerId === undefined) {
+            if (r.source === "database" && args.databaseServerId === undefined) {
                 throw new Error(`MonitoringAlerts ${name}: rule ${r.id} watches the database but databaseServerId is not given`);
             }
+            if (r.source === "cluster" && args.clusterWorkspaceId === undefined) {
+                throw new Error(`MonitoringAlerts ${name}: rule ${r.id} reads Container insights but clusterWorkspaceId is not given`);
+            }
         }
+        const webhooks = Object.entries(args.webhooks ?? {});
         const emails = (args.emails ?? []).map((address, i) => ({ name: `email-${i + 1}`, emailAddress: address, useCommonAlertSchema: true }));
-        // Every rule notifies by email; the rollback triggers also call the webhook.
-        const group = (purpose: "notify" | "rollback", webhookUrl?: pulumi.Input<string>) =>
+        // Every rule notifies by email; the rollback triggers also call the webhooks.
+        const group = (purpose: "notify" | "rollback", hooks: readonly (readonly [string, pulumi.Input<string>])[]) =>
             new ActionGroup(
                 `${name}-${purpose}`,
                 {
@@ -61,21 +67,24 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                     enabled: true,
                     groupShortName: groupShortName(args.stack, purpose),
                     emailReceivers: emails,
-                    ...(webhookUrl === undefined ? {} : { webhookReceivers: [{ name: "rollback", serviceUri: pulumi.secret(webhookUrl), useCommonAlertSchema: true }] }),
+                    ...(hooks.length === 0
+                        ? {}
+                        : { webhookReceivers: hooks.map(([receiver, url]) => ({ name: receiver, serviceUri: pulumi.secret(url), useCommonAlertSchema: true })) }),
                 },
                 { parent: this },
             ).id;
-        this.notifyGroupId = group("notify");
-        this.rollbackGroupId = args.webhookUrl === undefined ? this.notifyGroupId : group("rollback", args.webhookUrl);
+        this.notifyGroupId = group("notify", []);
+        this.rollbackGroupId = webhooks.length === 0 ? this.notifyGroupId : group("rollback", webhooks);
 
         const frequency = evaluationFrequency(args.inFlight);
         const names: string[] = [];
         for (const rule of args.rules) {
-            const logical = `${name}-${rule.slot === null ? "" : `${rule.slot}-`}${rule.id}`;
+            const logical = `${name}-${rule.id}`;
             names.push(logical);
             const group = rule.rollback ? this.rollbackGroupId : this.notifyGroupId;
-            // What the webhook's receiver reads to decide: which stack, which slot, whether to roll back.
-            const properties = { app: args.app, stack: args.stack, slot: rule.slot ?? "", signal: rule.id, rollback: String(rule.rollback) };
+            // What the relay reads to decide: which stack, which signal, whether to roll back. The slot
+            // is the alert's `slot` dimension (log rules); a database server alert has none.
+            const properties = { app: args.app, stack: args.stack, signal: rule.id, rollback: String(rule.rollback) };
             const displayName = `${args.app}-${args.stack} ${rule.title}`;
             const window = `PT${rule.windowMinutes}M`;
             if (rule.kind === "log") {
@@ -89,9 +98,16 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                         description: rule.title,
                         enabled: true,
                         severity: rule.severity,
-                        scopes: [args.workspaceId],
+                        scopes: [rule.source === "cluster" ? args.clusterWorkspaceId! : args.workspaceId],
                         evaluationFrequency: frequency,
                         windowSize: window,
+                        ...(rule.queryTimeRange === undefined ? {} : { overrideQueryTimeRange: rule.queryTimeRange }),
+                        // A new workspace has never seen AppRequests, AppMetrics or Container insights' tables,
+                        // and Azure resolves every table of a query at creation ("Failed to resolve table or
+                        // column expression"). The flag exists so that "a rule can be deployed before a table
+                        // exists" (scheduledQueryRule_API.json, 2025-01-01-preview: skipQueryValidation).
+                        skipQueryValidation: true,
+                        // A resolved alert calls the action group again; the relay forwards fired alerts only.
                         autoMitigate: true,
                         criteria: {
                             allOf: [
@@ -99,6 +115,8 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                                     query: rule.query,
                                     timeAggregation: "Maximum",
                                     metricMeasureColumn: rule.measure,
+                                    // One alert per slot, the slot named in the alert's dimensions.
+                                    dimensions: [{ name: SLOT_DIMENSION, operator: "Include", values: ["*"] }],
                                     operator: rule.operator,
                                     threshold: rule.threshold,
                                     failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
@@ -134,7 +152,7 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                                     operator: rule.operator,
                                     threshold: rule.threshold,
                                     timeAggregation: rule.aggregation,
-                                    dimensions: rule.dimension === undefined ? [] : [{ name: rule.dimension.name, operator: "Include", values: [...rule.dimension.values] }],
+                                    dimensions: [],
                                 },
                             ],
                         },

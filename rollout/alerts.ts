@@ -8,7 +8,23 @@
  * - p99 latency > 2 s: critical, a rollback trigger;
  * - CPU and memory > 80 %: warning; > 90 %: critical (investigate, not a rollback trigger);
  * - health probe failing more than 3 times (the kubelet's probes of the health path): critical, a rollback trigger;
- * - database connections > 18 of 20: warning (scale up); all 20 in use (pool exhausted): critical, a rollback trigger.
+ * - the app's connection pool above 18 of 20 (per instance): warning, scale up; the pool full for the
+ *   whole window ("connection pool exhausted"): critical, a rollback trigger;
+ * - with a database server named: its connections above a share of those apps may use: warning.
+ *
+ * One log rule per signal, split by the `slot` dimension: each query yields a row per slot (and
+ * per window bin), and Azure fires one alert per slot whose row crosses the threshold, naming the
+ * slot in the alert's dimensions. Where each signal's data comes from:
+ * - `app`: the Application Insights tables of the app's own telemetry (AppRequests, AppMetrics),
+ *   which the slots' OpenTelemetry distro writes (role name `<app>-<colour>`; README, telemetry contract);
+ * - `cluster`: Container insights' tables (Perf, KubePodInventory, KubeEvents) in the workspace the
+ *   cluster's data collection rule writes to (`slotshift:alerts.clusterWorkspace`);
+ * - `database`: the PostgreSQL flexible server's own platform metric.
+ *
+ * Every query ends with one row per `slot` and `TimeGenerated` bin of the rule's window: a log
+ * alert with a measure column aggregates the rows of each dimension value over time bins, and
+ * Azure aligns `bin()` to the evaluation window (learn.microsoft.com, "Create or edit a log
+ * search alert rule": aggregation granularity), so each evaluation sees one row per slot.
  */
 import { AlertsConfig, SlotColour } from "./config";
 
@@ -16,41 +32,54 @@ import { AlertsConfig, SlotColour } from "./config";
 export const SEVERITY = { rollback: 0, critical: 1, warning: 2 } as const;
 export type Severity = (typeof SEVERITY)[keyof typeof SEVERITY];
 
+/** Where a rule's data is. */
+export type RuleSource = "app" | "cluster" | "database";
+
+/** The dimension log rules split by: a column every query yields. */
+export const SLOT_DIMENSION = "slot";
+
+/** Minutes of data each rule evaluates (the seeds' 5-minute windows). */
+export const WINDOW_MINUTES = 5;
+
 /** What every rule shares. */
 interface RuleBase {
-    /** Stable identifier, part of the resource's logical name: `error-rate`, `cpu-warning`. */
+    /** Stable identifier, the resource's logical name and the alert's `signal`: `error-rate`, `cpu-warning`. */
     readonly id: string;
-    /** The slot watched; null for a rule of the whole stack (the shared database). */
-    readonly slot: SlotColour | null;
     /** A sentence for people: the rule's display name. */
     readonly title: string;
     readonly severity: Severity;
-    /** Whether firing calls the rollback webhook. */
+    /** Whether firing calls the rollback action group (the relay, the webhook). */
     readonly rollback: boolean;
     readonly operator: "GreaterThan" | "GreaterThanOrEqual" | "LessThan";
     readonly threshold: number;
     /** Minutes of data each evaluation looks at. */
     readonly windowMinutes: number;
+    readonly source: RuleSource;
 }
 
-/** A log search alert over the Log Analytics workspace. */
+/** A log search alert over a Log Analytics workspace, split by slot. */
 export interface LogRule extends RuleBase {
     readonly kind: "log";
-    /** The KQL query; it yields one row with the `measure` column. */
+    readonly source: "app" | "cluster";
+    /** The KQL query; it yields a row per `slot` and `TimeGenerated` bin, with the `measure` column. */
     readonly query: string;
     readonly measure: string;
+    /**
+     * How far back the query reads, when it must read further than the window (ISO 8601
+     * duration). Container insights stamps a Kubernetes event's rows with the event's creation
+     * time, so repeated probe failures of one event keep an old `TimeGenerated`; the query
+     * filters on `LastSeen` itself.
+     */
+    readonly queryTimeRange?: string;
 }
 
 /** A metric alert on an Azure resource. */
 export interface MetricRule extends RuleBase {
     readonly kind: "metric";
-    /** Which resource the metric belongs to. */
-    readonly scope: "database";
+    readonly source: "database";
     readonly metricNamespace: string;
     readonly metricName: string;
     readonly aggregation: "Maximum" | "Average" | "Minimum";
-    /** A dimension filter, e.g. the endpoint of one slot. */
-    readonly dimension?: { readonly name: string; readonly values: readonly string[] };
 }
 
 export type AlertRule = LogRule | MetricRule;
@@ -63,8 +92,8 @@ export interface AlertRulesInput {
     readonly alerts: AlertsConfig;
     /** The slots that exist (dev has one). */
     readonly colours: readonly SlotColour[];
-    /** Whether a shared database is watched. */
-    readonly database: boolean;
+    /** Whether the cluster's Container insights workspace is known: without it there are no cluster rules. */
+    readonly cluster: boolean;
 }
 
 /** The Application Insights role of a slot: its pods set `OTEL_SERVICE_NAME` to it. */
@@ -72,77 +101,209 @@ export function roleName(app: string, colour: SlotColour): string {
     return `${app}-${colour}`;
 }
 
+/** Connections Azure Database for PostgreSQL flexible server keeps for itself (replication, monitoring). */
+export const RESERVED_DB_CONNECTIONS = 15;
+
+/**
+ * The telemetry contract's names (OpenTelemetry semantic conventions for database client
+ * metrics): the pool's connections by state, and its size.
+ */
+export const POOL_METRICS = {
+    count: "db.client.connection.count",
+    max: "db.client.connection.max",
+    state: "db.client.connection.state",
+} as const;
+
+/** Seconds after a pod is created during which its probe failures are the start-up's, not a fault. */
+export const STARTUP_GRACE_SECONDS = 60;
+
 /** A string literal for KQL. */
 function kql(text: string): string {
     return JSON.stringify(text);
 }
 
-/** The containers of one slot, by Container Insights' `<podUid>/<container>` name. */
-function slotContainers(namespace: string, colour: SlotColour): string {
+/** The slot of a row from its role name: `AppRoleName in (...)` and a `slot` column. */
+function bySlotRole(app: string, colours: readonly SlotColour[]): string[] {
+    const roles = colours.map((c) => kql(roleName(app, c))).join(", ");
+    const cases = colours.map((c) => `AppRoleName == ${kql(roleName(app, c))}, ${kql(c)}`).join(", ");
+    return [`| where AppRoleName in (${roles})`, `| extend ${SLOT_DIMENSION} = case(${cases}, "")`];
+}
+
+/** The bin every query ends on: one per window, aligned to it by Azure. */
+const bin = (minutes: number) => `TimeGenerated = bin(TimeGenerated, ${minutes}m)`;
+
+/** The slot of a pod from its labels, as Container insights records them (`[{"app":...,"slot":"blue",...}]`). */
+const podSlot = `extract('"slot":"(blue|green)"', 1, PodLabel)`;
+
+/** The containers of the slots, by Container insights' `<podUid>/<container>` name, with their slot. */
+function slotContainers(input: AlertRulesInput): string {
     return [
         "let containers = KubePodInventory",
-        `| where Namespace == ${kql(namespace)} and PodLabel has ${kql(`"slot":"${colour}"`)}`,
-        "| distinct ContainerName;",
+        `| where Namespace == ${kql(input.namespace)}`,
+        `| extend ${SLOT_DIMENSION} = ${podSlot}`,
+        `| where ${SLOT_DIMENSION} in (${input.colours.map(kql).join(", ")})`,
+        `| distinct ContainerName, ${SLOT_DIMENSION};`,
     ].join("\n");
 }
 
-/** A slot's usage of a resource as a percentage of its limit, from Container Insights' Perf table. */
-function usagePercentQuery(namespace: string, colour: SlotColour, usage: string, limit: string, measure: string): string {
+/** A slot's usage of a resource as a percentage of its limit, from Container insights' Perf table. */
+function usagePercentQuery(input: AlertRulesInput, usage: string, limit: string, measure: string, window: number): string {
+    // Perf's InstanceName is <cluster id>/<pod uid>/<container>.
     const container = 'extend ContainerName = strcat(tostring(split(InstanceName, "/")[-2]), "/", tostring(split(InstanceName, "/")[-1]))';
     return [
-        slotContainers(namespace, colour),
+        slotContainers(input),
         "let limits = Perf",
         `| where ObjectName == "K8SContainer" and CounterName == ${kql(limit)}`,
         `| ${container}`,
-        "| where ContainerName in (containers)",
         "| summarize limit = max(CounterValue) by ContainerName;",
         "Perf",
         `| where ObjectName == "K8SContainer" and CounterName == ${kql(usage)}`,
         `| ${container}`,
-        "| where ContainerName in (containers)",
-        "| summarize usage = avg(CounterValue) by ContainerName",
+        `| join kind=inner containers on ContainerName`,
+        `| summarize usage = avg(CounterValue) by ContainerName, ${SLOT_DIMENSION}, ${bin(window)}`,
         "| join kind=inner limits on ContainerName",
-        `| summarize ${measure} = max(100.0 * usage / limit)`,
+        `| summarize ${measure} = max(100.0 * usage / limit) by ${SLOT_DIMENSION}, TimeGenerated`,
+    ].join("\n");
+}
+
+/** Probe failures of the slots' pods in the window, start-up excluded, from Container insights' KubeEvents. */
+function probeFailuresQuery(input: AlertRulesInput, window: number): string {
+    return [
+        "let pods = KubePodInventory",
+        `| where Namespace == ${kql(input.namespace)}`,
+        `| extend ${SLOT_DIMENSION} = ${podSlot}`,
+        `| where ${SLOT_DIMENSION} in (${input.colours.map(kql).join(", ")})`,
+        `| summarize created = min(PodCreationTimeStamp) by Name, ${SLOT_DIMENSION};`,
+        "KubeEvents",
+        // The kubelet records a failed readiness or liveness probe as a Warning event, reason Unhealthy,
+        // on the pod ("Readiness probe failed: ..."); Container insights collects Warning events by default.
+        `| where Namespace == ${kql(input.namespace)} and ObjectKind == "Pod" and Reason == "Unhealthy"`,
+        `| where LastSeen > ago(${window}m)`,
+        "| join kind=inner pods on Name",
+        `| where LastSeen > created + ${STARTUP_GRACE_SECONDS}s`,
+        // An event's Count is cumulative: count what the window added, or all of an event that began in it.
+        `| summarize first = min(Count), last = max(Count), began = min(FirstSeen) by Name, Message, ${SLOT_DIMENSION}`,
+        `| extend failures = iff(began > ago(${window}m), last, last - first + 1)`,
+        `| summarize probeFailures = sum(failures) by ${SLOT_DIMENSION}`,
+        `| extend TimeGenerated = now()`,
+    ].join("\n");
+}
+
+/** The connection-pool queries: the pool's use per instance of each slot, from the app's telemetry. */
+function poolQuery(input: AlertRulesInput, window: number, summary: string, measure: string): string {
+    const p = POOL_METRICS;
+    return [
+        "AppMetrics",
+        ...bySlotRole(input.app, input.colours),
+        `| where Name == ${kql(p.max)} or (Name == ${kql(p.count)} and tostring(Properties[${kql(p.state)}]) == "used")`,
+        // Gauges and up-down counters arrive with their current value in Sum.
+        `| summarize minUsed = minif(Sum, Name == ${kql(p.count)}), maxUsed = maxif(Sum, Name == ${kql(p.count)}), size = maxif(Sum, Name == ${kql(p.max)}) by ${SLOT_DIMENSION}, AppRoleInstance, ${bin(window)}`,
+        // An instance that reports no pool size has the contract's (slotshift:alerts.dbConnections.max).
+        `| extend size = iff(isnull(size) or size <= 0, real(${input.alerts.dbConnections.max}), size)`,
+        `| where isnotnull(maxUsed)`,
+        `| summarize ${measure} = ${summary} by ${SLOT_DIMENSION}, TimeGenerated`,
     ].join("\n");
 }
 
 /** The alert rules of a stack. */
 export function alertRules(input: AlertRulesInput): AlertRule[] {
     const a = input.alerts;
+    const w = WINDOW_MINUTES;
     const rules: AlertRule[] = [];
-    for (const colour of input.colours) {
-        const role = roleName(input.app, colour);
-        const requests = `AppRequests\n| where AppRoleName == ${kql(role)}`;
-        const errorRate = `${requests}\n| summarize total = count(), failed = countif(Success == false)\n| extend errorRatePercent = iff(total == 0, 0.0, 100.0 * failed / total)`;
-        const base = { slot: colour, windowMinutes: 5 } as const;
-        rules.push(
-            { ...base, kind: "log", id: "error-rate", title: `${colour}: error rate above ${a.errorRatePercent} % over 5 minutes`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.errorRatePercent, query: errorRate, measure: "errorRatePercent" },
-            { ...base, kind: "log", id: "error-rate-warning", title: `${colour}: error rate above ${a.errorRateWarningPercent} % over 5 minutes`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: a.errorRateWarningPercent, query: errorRate, measure: "errorRatePercent" },
-            { ...base, kind: "log", id: "p99-latency", title: `${colour}: p99 latency above ${a.p99LatencyMs} ms`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.p99LatencyMs, query: `${requests}\n| summarize p99LatencyMs = percentile(DurationMs, 99)`, measure: "p99LatencyMs" },
-        );
+    const requests = ["AppRequests", ...bySlotRole(input.app, input.colours)].join("\n");
+    const errorRate = [
+        requests,
+        `| summarize total = count(), failed = countif(Success == false) by ${SLOT_DIMENSION}, ${bin(w)}`,
+        "| extend errorRatePercent = 100.0 * failed / total",
+    ].join("\n");
+    const app = { kind: "log", source: "app", windowMinutes: w } as const;
+    rules.push(
+        { ...app, id: "error-rate", title: `error rate above ${a.errorRatePercent} % over ${w} minutes`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.errorRatePercent, query: errorRate, measure: "errorRatePercent" },
+        { ...app, id: "error-rate-warning", title: `error rate above ${a.errorRateWarningPercent} % over ${w} minutes`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: a.errorRateWarningPercent, query: errorRate, measure: "errorRatePercent" },
+        {
+            ...app,
+            id: "p99-latency",
+            title: `p99 latency above ${a.p99LatencyMs} ms`,
+            severity: SEVERITY.rollback,
+            rollback: true,
+            operator: "GreaterThan",
+            threshold: a.p99LatencyMs,
+            query: `${requests}\n| summarize p99LatencyMs = percentile(DurationMs, 99) by ${SLOT_DIMENSION}, ${bin(w)}`,
+            measure: "p99LatencyMs",
+        },
+    );
+    const pool = a.dbConnections;
+    const warnPercent = (100 * pool.alertAt) / pool.max;
+    rules.push(
+        {
+            ...app,
+            id: "pool-warning",
+            title: `connection pool above ${pool.alertAt} of ${pool.max} in an instance: scale up`,
+            severity: SEVERITY.warning,
+            rollback: false,
+            operator: "GreaterThan",
+            threshold: Math.round(warnPercent * 100) / 100,
+            query: poolQuery(input, w, "max(100.0 * maxUsed / size)", "poolUsedPercent"),
+            measure: "poolUsedPercent",
+        },
+        {
+            ...app,
+            id: "pool-exhausted",
+            title: `connection pool exhausted: an instance used all of its pool for ${w} minutes`,
+            severity: SEVERITY.rollback,
+            rollback: true,
+            operator: "GreaterThan",
+            threshold: 0,
+            query: poolQuery(input, w, "countif(minUsed >= size)", "exhaustedInstances"),
+            measure: "exhaustedInstances",
+        },
+    );
+    if (input.cluster) {
+        const cluster = { kind: "log", source: "cluster", windowMinutes: w } as const;
         for (const [resource, usage, limit, t] of [
             ["cpu", "cpuUsageNanoCores", "cpuLimitNanoCores", a.cpuPercent],
             ["memory", "memoryWorkingSetBytes", "memoryLimitBytes", a.memoryPercent],
         ] as const) {
             const measure = `${resource}Percent`;
-            const query = usagePercentQuery(input.namespace, colour, usage, limit, measure);
+            const query = usagePercentQuery(input, usage, limit, measure, w);
             rules.push(
-                { ...base, kind: "log", id: `${resource}-warning`, title: `${colour}: ${resource} above ${t.warning} % of its limit`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: t.warning, query, measure },
-                { ...base, kind: "log", id: `${resource}-critical`, title: `${colour}: ${resource} above ${t.critical} % of its limit`, severity: SEVERITY.critical, rollback: false, operator: "GreaterThan", threshold: t.critical, query, measure },
+                { ...cluster, id: `${resource}-warning`, title: `${resource} above ${t.warning} % of its limit`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: t.warning, query, measure },
+                { ...cluster, id: `${resource}-critical`, title: `${resource} above ${t.critical} % of its limit`, severity: SEVERITY.critical, rollback: false, operator: "GreaterThan", threshold: t.critical, query, measure },
             );
         }
         // The kubelet's readiness and liveness probes call the same health path as the router's.
         // (Traffic Manager's endpoint metric cannot serve: Azure reports 0 for every disabled
         // endpoint, so the idle slot would always look down and trigger rollbacks.)
-        const query = `KubeEvents\n| where Namespace == ${kql(input.namespace)} and Reason == "Unhealthy" and Name startswith ${kql(`${input.app}-${colour}-`)}\n| summarize probeFailures = count()`;
-        rules.push({ ...base, kind: "log", id: "health", title: `${colour}: health probe failing more than ${a.healthFailures} times`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.healthFailures, query, measure: "probeFailures" });
+        rules.push({
+            ...cluster,
+            id: "health",
+            title: `health probe failing more than ${a.healthFailures} times`,
+            severity: SEVERITY.rollback,
+            rollback: true,
+            operator: "GreaterThan",
+            threshold: a.healthFailures,
+            query: probeFailuresQuery(input, w),
+            measure: "probeFailures",
+            queryTimeRange: "P1D",
+        });
     }
-    if (input.database) {
-        const db = { slot: null, windowMinutes: 5, kind: "metric", scope: "database", metricNamespace: "Microsoft.DBforPostgreSQL/flexibleServers", metricName: "active_connections", aggregation: "Maximum" } as const;
-        rules.push(
-            { ...db, id: "db-connections", title: `database connections above ${a.dbConnections.alertAt} of ${a.dbConnections.max}: scale up`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: a.dbConnections.alertAt },
-            { ...db, id: "db-connections-exhausted", title: `database connection pool exhausted (${a.dbConnections.max} of ${a.dbConnections.max})`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThanOrEqual", threshold: a.dbConnections.max },
-        );
+    if (a.database !== undefined) {
+        const usable = a.database.maxConnections - RESERVED_DB_CONNECTIONS;
+        const threshold = Math.floor((usable * a.database.warningPercent) / 100);
+        rules.push({
+            kind: "metric",
+            source: "database",
+            windowMinutes: w,
+            metricNamespace: "Microsoft.DBforPostgreSQL/flexibleServers",
+            metricName: "active_connections",
+            aggregation: "Maximum",
+            id: "db-server-connections",
+            title: `database server connections above ${threshold} (${a.database.warningPercent} % of the ${usable} apps may use)`,
+            severity: SEVERITY.warning,
+            rollback: false,
+            operator: "GreaterThan",
+            threshold,
+        });
     }
     return rules;
 }
@@ -156,3 +317,9 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
 export function evaluationFrequency(inFlight: boolean): "PT1M" | "PT5M" {
     return inFlight ? "PT1M" : "PT5M";
 }
+
+/** The warning of a stack that does not name the workspace its cluster's Container insights writes to. */
+export const CLUSTER_WORKSPACE_MISSING =
+    "slotshift:alerts.clusterWorkspace is not set, so the CPU, memory and health rules are not created: the health rollback trigger " +
+    "needs the Log Analytics workspace the cluster's Container insights writes to (az aks show --query " +
+    "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID); set it to { resourceGroup, name }";

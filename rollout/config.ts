@@ -87,6 +87,18 @@ const buildNumber = z
 
 const isoDate = z.iso.datetime({ error: "an ISO 8601 UTC time, e.g. 2025-11-19T10:30:00Z" });
 
+/** An Azure subscription ID: a GUID. */
+const subscriptionId = pattern(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "an Azure subscription ID (a GUID)", 36);
+
+/** A GitHub repository: `owner/name`, as GitHub allows them. */
+const githubRepository = pattern(
+    /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/,
+    "a GitHub repository as owner/name, e.g. nextgen-market/slotshift",
+    140,
+);
+
+const GITHUB_TOKEN = "a GitHub token that may send repository_dispatch to the repository (a fine-grained token with Contents: read and write), given as a Pulumi secret";
+
 const email = z.email({ error: "an email address" });
 
 /** An Azure resource group name. */
@@ -222,10 +234,26 @@ function schemaFor(env: Environment, stack: string) {
             healthFailures: intIn(1, 9).default(3),
             /** Days the Log Analytics workspace keeps data. */
             retentionDays: intIn(30, 730).default(30),
-            /** An existing Log Analytics workspace to use instead of creating one. */
+            /** An existing Log Analytics workspace to use instead of creating one: where the app's telemetry goes. */
             workspace: z.strictObject({ resourceGroup: resourceGroupName, name: azureName }).optional(),
+            /**
+             * The Log Analytics workspace the AKS cluster's Container insights writes to (its data
+             * collection rule's destination): the CPU, memory and health rules query it.
+             */
+            clusterWorkspace: z
+                .strictObject({ resourceGroup: resourceGroupName, name: azureName, subscriptionId: subscriptionId.optional() })
+                .optional(),
             /** The shared PostgreSQL flexible server whose connections are watched. */
-            database: z.strictObject({ resourceGroup: resourceGroupName, server: azureName }).optional(),
+            database: z
+                .strictObject({
+                    resourceGroup: resourceGroupName,
+                    server: azureName,
+                    /** The server's `max_connections` parameter (Azure allows 25 to 5000; the default depends on the SKU). */
+                    maxConnections: intIn(25, 5000, "the server's max_connections: an integer from 25 to 5000"),
+                    /** Warning when the server's connections pass this share of those usable by apps (max_connections less the 15 Azure reserves). */
+                    warningPercent: numberIn(1, 100, "a percentage above 0 and at most 100").default(80),
+                })
+                .optional(),
             /** An Azure Cache for Redis whose hit rate the dashboard shows. */
             cache: z.strictObject({ resourceGroup: resourceGroupName, name: azureName }).optional(),
             emails: z.array(email, { error: "a list of email addresses" }).max(20, { error: "at most 20 email addresses" }).default([]),
@@ -236,6 +264,14 @@ function schemaFor(env: Environment, stack: string) {
             path: ["errorRateWarningPercent"],
         })
         .prefault({});
+
+    /** The rollback relay: fired rollback triggers become a GitHub repository_dispatch to this repository. */
+    const rollback = z
+        .strictObject({
+            repository: githubRepository,
+            token: z.string({ error: GITHUB_TOKEN }).regex(/^[A-Za-z0-9_]{20,255}$/, { error: GITHUB_TOKEN }),
+        })
+        .optional();
 
     return z
         .strictObject({
@@ -248,6 +284,7 @@ function schemaFor(env: Environment, stack: string) {
             promotion: promotion.transform((p) => ({ from: p.from ?? d.promotionFrom })),
             traffic,
             alerts,
+            rollback,
         })
         .superRefine((c, ctx) => {
             const r = c.rollout;
@@ -320,6 +357,13 @@ function schemaFor(env: Environment, stack: string) {
             if (c.app.buildContext !== undefined && env !== "dev") {
                 ctx.addIssue({ code: "custom", path: ["app", "buildContext"], message: `unset outside dev: ${env} deploys the image that was built and promoted` });
             }
+            if (c.rollback !== undefined && r.strategy === "direct") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["rollback"],
+                    message: "unset for strategy direct: a stack deployed in place has no candidate whose traffic an alert could take away, so its alert rules trigger no rollback",
+                });
+            }
             if (c.promotion.from !== undefined && c.promotion.from.split("/").pop() === stack) {
                 ctx.addIssue({ code: "custom", path: ["promotion", "from"], message: `another stack than ${stack} itself` });
             }
@@ -346,6 +390,7 @@ export type AppConfig = SlotshiftConfig["app"];
 export type RolloutConfig = SlotshiftConfig["rollout"];
 export type TrafficConfig = SlotshiftConfig["traffic"];
 export type AlertsConfig = SlotshiftConfig["alerts"];
+export type RollbackConfig = NonNullable<SlotshiftConfig["rollback"]>;
 
 /** The slot that is not `colour`. */
 export function otherSlot(colour: SlotColour): SlotColour {
@@ -353,7 +398,7 @@ export function otherSlot(colour: SlotColour): SlotColour {
 }
 
 /** The known `slotshift:` keys, for suggestions. */
-export const TOP_LEVEL_KEYS = ["environment", "app", "slots", "rollout", "promotion", "traffic", "alerts"] as const;
+export const TOP_LEVEL_KEYS = ["environment", "app", "slots", "rollout", "promotion", "traffic", "alerts", "rollback"] as const;
 
 /**
  * Raw config as Pulumi gives it to a program: `namespace:key` to a string,
@@ -476,6 +521,7 @@ export interface ParseOptions {
 const SECRET_VALUES: readonly { readonly top: string; readonly path: readonly string[]; readonly how: string }[] = [
     { top: "alerts", path: ["webhookUrl"], how: "pulumi config set --secret --path 'slotshift:alerts.webhookUrl' https://..." },
     { top: "app", path: ["registry", "password"], how: "pulumi config set --secret --path 'slotshift:app.registry.password' <token>" },
+    { top: "rollback", path: ["token"], how: "pulumi config set --secret --path 'slotshift:rollback.token' <token>" },
 ];
 
 /**
@@ -523,8 +569,14 @@ export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOp
                 continue;
             }
             const key = keyPath(issue.path);
-            // A value that must be a secret is never echoed, right or wrong.
-            const secret = SECRET_VALUES.some((v) => [v.top, ...v.path].every((p, i) => issue.path[i] === p));
+            // A value that must be a secret is never echoed, right or wrong, nor is a parent of one
+            // (`slotshift:rollback` given as a string may be the token itself).
+            const secret = SECRET_VALUES.some((v) => {
+                const full = [v.top, ...v.path];
+                const n = Math.min(full.length, issue.path.length);
+                const within = full.slice(0, n).every((p, i) => issue.path[i] === p);
+                return within && (n >= 2 || v.top === "rollback");
+            });
             const value = secret && valueAt(input, issue.path) !== undefined ? SECRET_MARK : valueAt(input, issue.path);
             problems.push({
                 key,

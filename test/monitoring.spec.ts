@@ -10,10 +10,11 @@ const WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret-token-
 
 interface LogInputs {
     severity: number;
+    skipQueryValidation: boolean;
     evaluationFrequency: string;
     windowSize: string;
     scopes: string[];
-    criteria: { allOf: { query: string; operator: string; threshold: number; metricMeasureColumn: string }[] };
+    criteria: { allOf: { query: string; operator: string; threshold: number; metricMeasureColumn: string; timeAggregation: string; dimensions: unknown[] }[] };
     actions: { actionGroups: string[]; customProperties: Record<string, string> };
 }
 interface MetricInputs {
@@ -43,61 +44,148 @@ describe("monitoring", function () {
 
     describe("the seed thresholds in every stack file", () => {
         for (const stack of STACKS) {
-            it(`${stack}: error rate, latency, CPU, memory and health rules per slot, with windows and severities`, async () => {
+            it(`${stack}: one rule per signal split by slot, with the seeds' thresholds, windows and severities`, async () => {
                 const result = await planStack(stack);
                 expect(result.ok, result.error?.message).to.equal(true);
-                const colours = stack === "dev" ? ["blue"] : ["blue", "green"];
                 const p = `nextgen-market-${stack}-alerts`;
-                for (const c of colours) {
-                    const expectLog = (id: string, severity: number, operator: string, threshold: number, measure: string) => {
-                        const r = log(result, `${p}-${c}-${id}`);
-                        expect(r.severity, id).to.equal(severity);
-                        expect(r.windowSize, id).to.equal("PT5M");
-                        expect(r.criteria.allOf[0]).to.include({ operator, threshold, metricMeasureColumn: measure });
-                    };
-                    expectLog("error-rate", 0, "GreaterThan", 1, "errorRatePercent");
-                    expectLog("error-rate-warning", 2, "GreaterThan", 0.5, "errorRatePercent");
-                    expectLog("p99-latency", 0, "GreaterThan", 2000, "p99LatencyMs");
-                    expectLog("cpu-warning", 2, "GreaterThan", 80, "cpuPercent");
-                    expectLog("cpu-critical", 1, "GreaterThan", 90, "cpuPercent");
-                    expectLog("memory-warning", 2, "GreaterThan", 80, "memoryPercent");
-                    expectLog("memory-critical", 1, "GreaterThan", 90, "memoryPercent");
-                    expectLog("health", 0, "GreaterThan", 3, "probeFailures");
-                    expect(log(result, `${p}-${c}-health`).criteria.allOf[0].query).to.contain(`Name startswith "nextgen-market-${c}-"`);
-                }
+                const expectLog = (id: string, severity: number, operator: string, threshold: number, measure: string) => {
+                    const r = log(result, `${p}-${id}`);
+                    expect(r.severity, id).to.equal(severity);
+                    expect(r.windowSize, id).to.equal("PT5M");
+                    expect(r.criteria.allOf[0]).to.include({ operator, threshold, metricMeasureColumn: measure, timeAggregation: "Maximum" });
+                    expect(r.criteria.allOf[0].dimensions, id).to.deep.equal([{ name: "slot", operator: "Include", values: ["*"] }]);
+                };
+                expectLog("error-rate", 0, "GreaterThan", 1, "errorRatePercent");
+                expectLog("error-rate-warning", 2, "GreaterThan", 0.5, "errorRatePercent");
+                expectLog("p99-latency", 0, "GreaterThan", 2000, "p99LatencyMs");
+                expectLog("cpu-warning", 2, "GreaterThan", 80, "cpuPercent");
+                expectLog("cpu-critical", 1, "GreaterThan", 90, "cpuPercent");
+                expectLog("memory-warning", 2, "GreaterThan", 80, "memoryPercent");
+                expectLog("memory-critical", 1, "GreaterThan", 90, "memoryPercent");
+                expectLog("health", 0, "GreaterThan", 3, "probeFailures");
+                expectLog("pool-warning", 2, "GreaterThan", 90, "poolUsedPercent");
+                expectLog("pool-exhausted", 0, "GreaterThan", 0, "exhaustedInstances");
+                expect(ofType(result, LOG_RULE)).to.have.length(10);
                 if (stack !== "dev") {
-                    const warn = metric(result, `${p}-db-connections`);
-                    const exhausted = metric(result, `${p}-db-connections-exhausted`);
-                    expect(warn.criteria.allOf[0]).to.include({ metricName: "active_connections", operator: "GreaterThan", threshold: 18 });
-                    expect(warn.severity).to.equal(2);
-                    expect(exhausted.criteria.allOf[0]).to.include({ operator: "GreaterThanOrEqual", threshold: 20 });
-                    expect(exhausted.severity).to.equal(0);
-                    expect(warn.scopes[0]).to.match(/\/resourceGroups\/nextgen-market-data-\w+\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers\/nextgen-market-pg-\w+$/);
+                    // max_connections 100 less the 15 Azure reserves, 80 % of that: 68.
+                    const server = metric(result, `${p}-db-server-connections`);
+                    expect(server.criteria.allOf[0]).to.include({ metricName: "active_connections", operator: "GreaterThan", threshold: 68 });
+                    expect(server.severity).to.equal(2);
+                    expect(server.scopes[0]).to.match(/\/resourceGroups\/nextgen-market-data-\w+\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers\/nextgen-market-pg-\w+$/);
+                    expect(server.actions[0].webHookProperties).to.deep.equal({ app: "nextgen-market", stack, signal: "db-server-connections", rollback: "false" });
+                    expect(ofType(result, METRIC_RULE)).to.have.length(1);
                 }
             });
         }
 
+        it("halves the rules of the per-slot signals: prod has 10 log rules and 1 metric rule, not 16 and 2", async () => {
+            const result = await planStack("prod");
+            expect(ofType(result, LOG_RULE).length + ofType(result, METRIC_RULE).length).to.equal(11);
+        });
+
         it("follows overridden thresholds", async () => {
             const result = await planStack("prod", {
-                config: edited("prod", { "slotshift:alerts.errorRatePercent": 2, "slotshift:alerts.p99LatencyMs": 1500, "slotshift:alerts.cpuPercent": { warning: 70, critical: 85 } }),
+                config: edited("prod", {
+                    "slotshift:alerts.errorRatePercent": 2,
+                    "slotshift:alerts.p99LatencyMs": 1500,
+                    "slotshift:alerts.cpuPercent": { warning: 70, critical: 85 },
+                    "slotshift:alerts.dbConnections": { max: 40, alertAt: 30 },
+                    "slotshift:alerts.database.maxConnections": 859,
+                    "slotshift:alerts.database.warningPercent": 50,
+                }),
             });
-            expect(log(result, "nextgen-market-prod-alerts-green-error-rate").criteria.allOf[0].threshold).to.equal(2);
-            expect(log(result, "nextgen-market-prod-alerts-green-p99-latency").criteria.allOf[0].threshold).to.equal(1500);
-            expect(log(result, "nextgen-market-prod-alerts-blue-cpu-critical").criteria.allOf[0].threshold).to.equal(85);
+            expect(log(result, "nextgen-market-prod-alerts-error-rate").criteria.allOf[0].threshold).to.equal(2);
+            expect(log(result, "nextgen-market-prod-alerts-p99-latency").criteria.allOf[0].threshold).to.equal(1500);
+            expect(log(result, "nextgen-market-prod-alerts-cpu-critical").criteria.allOf[0].threshold).to.equal(85);
+            expect(log(result, "nextgen-market-prod-alerts-pool-warning").criteria.allOf[0].threshold).to.equal(75);
+            expect(log(result, "nextgen-market-prod-alerts-pool-warning").criteria.allOf[0].query).to.contain("real(40)");
+            expect(metric(result, "nextgen-market-prod-alerts-db-server-connections").criteria.allOf[0].threshold).to.equal(422);
+        });
+    });
+
+    describe("rules Azure accepts on the first pulumi up", () => {
+        it("skip query validation: a new workspace has none of the tables yet (skipQueryValidation, scheduledQueryRule_API.json 2025-01-01-preview)", async () => {
+            const result = await planStack("prod");
+            for (const r of ofType(result, LOG_RULE)) {
+                expect((r.inputs as { skipQueryValidation?: boolean }).skipQueryValidation, r.name).to.equal(true);
+                // Log search alerts do not take `union` or `search` (learn.microsoft.com, "Log search alert queries").
+                const query = (r.inputs as unknown as LogInputs).criteria.allOf[0].query;
+                expect(query, r.name).not.to.match(/\b(union|search)\b/);
+                expect(query, r.name).not.to.contain("AggregatedValue");
+            }
+        });
+
+        it("every query yields the slot dimension and a TimeGenerated per row, and reads one table of telemetry per source", async () => {
+            const result = await planStack("prod");
+            for (const r of ofType(result, LOG_RULE)) {
+                const c = (r.inputs as unknown as LogInputs).criteria.allOf[0];
+                const last = c.query.split("\n").filter((l) => l.startsWith("| summarize") || l.startsWith("| extend TimeGenerated")).pop()!;
+                expect(last, r.name).to.match(/by slot(, AppRoleInstance)?, (TimeGenerated = bin\(TimeGenerated, 5m\)|TimeGenerated)$|^\| extend TimeGenerated = now\(\)$/);
+                expect(c.query, r.name).to.contain(c.metricMeasureColumn);
+            }
+        });
+
+        it("reads the app's telemetry from the stack's workspace and Container insights from the cluster's", async () => {
+            const result = await planStack("prod");
+            const workspace = (name: string) => log(result, `nextgen-market-prod-alerts-${name}`).scopes[0];
+            for (const id of ["error-rate", "error-rate-warning", "p99-latency", "pool-warning", "pool-exhausted"]) {
+                expect(workspace(id), id).to.equal("nextgen-market-prod-telemetry-workspace-id");
+            }
+            for (const id of ["cpu-warning", "cpu-critical", "memory-warning", "memory-critical", "health"]) {
+                expect(workspace(id), id).to.match(/\/resourceGroups\/nextgen-market-aks-prod\/providers\/Microsoft\.OperationalInsights\/workspaces\/nextgen-market-aks-prod-insights$/);
+            }
+        });
+
+        it("takes the cluster workspace from another subscription when given", async () => {
+            const sub = "11111111-2222-3333-4444-555555555555";
+            const result = await planStack("prod", { config: edited("prod", { "slotshift:alerts.clusterWorkspace.subscriptionId": sub }) });
+            expect(log(result, "nextgen-market-prod-alerts-health").scopes[0]).to.match(new RegExp(`^/subscriptions/${sub}/resourceGroups/nextgen-market-aks-prod/`));
+        });
+
+        it("without slotshift:alerts.clusterWorkspace: no cluster rules, and a warning that names the key and how to find the workspace", async () => {
+            const result = await planStack("prod", { config: edited("prod", { "slotshift:alerts.clusterWorkspace": undefined }) });
+            expect(result.ok, result.error?.message).to.equal(true);
+            expect(ofType(result, LOG_RULE).map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["error-rate", "error-rate-warning", "p99-latency", "pool-exhausted", "pool-warning"]);
+            expect(result.warnings).to.have.length(1);
+            expect(result.warnings[0]).to.contain("slotshift:alerts.clusterWorkspace is not set");
+            expect(result.warnings[0]).to.contain("addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID");
+        });
+
+        it("reads probe failures from the events' LastSeen, a day back, and leaves out the start-up minute", async () => {
+            const result = await planStack("prod");
+            const health = rule(result, "nextgen-market-prod-alerts-health").inputs as unknown as LogInputs & { overrideQueryTimeRange: string };
+            const q = health.criteria.allOf[0].query;
+            expect(health.overrideQueryTimeRange).to.equal("P1D");
+            expect(q).to.contain('Reason == "Unhealthy"');
+            expect(q).to.contain("| where LastSeen > ago(5m)");
+            expect(q).to.contain("| where LastSeen > created + 60s");
         });
     });
 
     describe("scoping", () => {
-        it("scopes each slot's rules to that slot alone", async () => {
+        it("splits every log rule by slot, each query limited to the stack's own slots", async () => {
             const result = await planStack("prod");
             for (const r of ofType(result, LOG_RULE)) {
-                const mine = r.name.includes("-blue-") ? "blue" : "green";
-                const other = mine === "blue" ? "green" : "blue";
+                const inputs = r.inputs as unknown as LogInputs;
+                const query = inputs.criteria.allOf[0].query;
+                if (/AppRequests|AppMetrics/.test(query)) {
+                    expect(query, r.name).to.contain('| where AppRoleName in ("nextgen-market-blue", "nextgen-market-green")');
+                    expect(query, r.name).to.contain('| extend slot = case(AppRoleName == "nextgen-market-blue", "blue", AppRoleName == "nextgen-market-green", "green", "")');
+                } else {
+                    expect(query, r.name).to.contain('| where Namespace == "nextgen-market-prod"');
+                    expect(query, r.name).to.contain(`extract('"slot":"(blue|green)"', 1, PodLabel)`);
+                }
+                // The slot comes from the alert's dimension; the properties say what fired and where.
+                expect(inputs.actions.customProperties).to.deep.equal({ app: "nextgen-market", stack: "prod", signal: r.name.replace("nextgen-market-prod-alerts-", ""), rollback: String(inputs.severity === 0) });
+            }
+        });
+
+        it("dev watches its one slot", async () => {
+            const result = await planStack("dev");
+            for (const r of ofType(result, LOG_RULE)) {
                 const query = (r.inputs as unknown as LogInputs).criteria.allOf[0].query;
-                expect(query, r.name).to.match(new RegExp(`nextgen-market-${mine}|"slot\\\\?":\\\\?"${mine}`));
-                expect(query, r.name).not.to.contain(`nextgen-market-${other}`);
-                expect(query, r.name).not.to.contain(`"slot\\":\\"${other}`);
-                expect((r.inputs as unknown as LogInputs).actions.customProperties).to.include({ slot: mine, stack: "prod" });
+                expect(query, r.name).not.to.contain('"nextgen-market-green"');
+                expect(query, r.name).not.to.match(/in \([^)]*"green"/);
             }
         });
 
@@ -107,6 +195,7 @@ describe("monitoring", function () {
                 const colour = d.name.includes("-blue-") ? "blue" : "green";
                 const env = (d.inputs.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0].env;
                 expect(env).to.deep.include({ name: "OTEL_SERVICE_NAME", value: `nextgen-market-${colour}` });
+                expect(env.find((e) => e.name === "OTEL_RESOURCE_ATTRIBUTES")?.value).not.to.contain("service.namespace");
                 expect(env.find((e) => e.name === "APPLICATIONINSIGHTS_CONNECTION_STRING")?.valueFrom).to.deep.equal({
                     secretKeyRef: { name: "nextgen-market-telemetry", key: "connection-string" },
                 });
@@ -151,7 +240,10 @@ describe("monitoring", function () {
             expect(rollbackGroup.webhookReceivers).to.deep.equal([{ name: "[secret]", serviceUri: "[secret]", useCommonAlertSchema: "[secret]" }]);
             expect(rollbackGroup.groupShortName.length).to.be.at.most(12);
             const triggers = ofType(result, LOG_RULE).filter((r) => (r.inputs as unknown as LogInputs).actions.customProperties.rollback === "true");
-            expect(triggers.map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["blue-error-rate", "blue-health", "blue-p99-latency", "green-error-rate", "green-health", "green-p99-latency"]);
+            expect(triggers.map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["error-rate", "health", "p99-latency", "pool-exhausted"]);
+            for (const t of triggers) {
+                expect((t.inputs as unknown as LogInputs).actions.actionGroups).to.deep.equal(["nextgen-market-prod-alerts-rollback-id"]);
+            }
         });
 
         it("never appears in plain outputs or the plan JSON", async () => {
@@ -177,6 +269,61 @@ describe("monitoring", function () {
             expect(result.error?.key).to.equal("slotshift:alerts.webhookUrl");
             expect(result.error?.message).to.contain("slotshift:alerts.webhookUrl is given in plain text; allowed: a Pulumi secret only");
             expect(result.error?.message).not.to.contain("very-secret-token");
+            expect(result.resources).to.deep.equal([]);
+        });
+    });
+
+    describe("the rollback relay (slotshift:rollback)", () => {
+        const TOKEN = "github_pat_11AAAAAAA0very0secret0token0abcdef";
+        const withRelay = (stack: string, rollback: unknown, secret = true) => ({
+            config: withKey(stackConfig(stack).config, "slotshift:rollback", rollback),
+            secretKeys: secret ? ["slotshift:rollback"] : [],
+        });
+
+        it("deploys the relay and makes it the rollback triggers' receiver; the token and the URL stay secret", async () => {
+            const result = await planStack("prod", withRelay("prod", { repository: "nextgen-market/slotshift", token: TOKEN }));
+            expect(result.ok, result.error?.message).to.equal(true);
+            expect(ofType(result, "slotshift:azure:RollbackRelay").map((r) => r.name)).to.deep.equal(["nextgen-market-prod-relay"]);
+            const group = ofType(result, ACTION_GROUP).find((g) => g.name.endsWith("-rollback"))!.inputs as { webhookReceivers: unknown[] };
+            expect(group.webhookReceivers).to.have.length(1);
+            const json = JSON.stringify(result);
+            expect(json).not.to.contain("very0secret0token");
+            expect(json).not.to.contain("?code=");
+        });
+
+        it("keeps a webhook of the stack's own beside the relay", async () => {
+            const config = withKey(withKey(stackConfig("prod").config, "slotshift:rollback", { repository: "nextgen-market/slotshift", token: TOKEN }), "slotshift:alerts.webhookUrl", WEBHOOK);
+            const result = await planStack("prod", { config, secretKeys: ["slotshift:rollback", "slotshift:alerts"] });
+            expect(result.ok, result.error?.message).to.equal(true);
+            const group = ofType(result, ACTION_GROUP).find((g) => g.name.endsWith("-rollback"))!.inputs as { webhookReceivers: unknown[] };
+            expect(group.webhookReceivers).to.have.length(2);
+        });
+
+        const refusals: [string, unknown, boolean, string, RegExp][] = [
+            ["a malformed repository", { repository: "not a repo", token: TOKEN }, true, "slotshift:rollback.repository", /slotshift:rollback\.repository is "not a repo"; allowed: a GitHub repository as owner\/name/],
+            ["a repository with an owner only", { repository: "nextgen-market", token: TOKEN }, true, "slotshift:rollback.repository", /allowed: a GitHub repository as owner\/name/],
+            ["a plaintext token", { repository: "nextgen-market/slotshift", token: TOKEN }, false, "slotshift:rollback.token", /slotshift:rollback\.token is given in plain text; allowed: a Pulumi secret only/],
+            ["a token that is not one", { repository: "nextgen-market/slotshift", token: "short very0secret0token" }, true, "slotshift:rollback.token", /slotshift:rollback\.token is "\[secret\]"; allowed: a GitHub token/],
+            ["an unknown key", { repository: "nextgen-market/slotshift", token: TOKEN, branch: "main" }, true, "slotshift:rollback.branch", /slotshift:rollback\.branch is not a known key/],
+            ["the token alone, as a string", TOKEN, true, "slotshift:rollback", /slotshift:rollback is "\[secret\]"/],
+        ];
+        for (const [what, value, secret, key, message] of refusals) {
+            it(`refuses ${what} in one line naming ${key}, registering nothing, echoing no token`, async () => {
+                const result = await planStack("prod", withRelay("prod", value, secret));
+                expect(result.ok).to.equal(false);
+                expect(result.error?.key).to.equal(key);
+                expect(result.error?.message).to.match(message);
+                expect(result.error?.message.split("\n")).to.have.length(1);
+                expect(result.error?.message).not.to.contain("very0secret0token");
+                expect(result.resources).to.deep.equal([]);
+            });
+        }
+
+        it("refuses a relay on a stack deployed in place (dev): it has no rollback to trigger", async () => {
+            const result = await planStack("dev", withRelay("dev", { repository: "nextgen-market/slotshift", token: TOKEN }));
+            expect(result.ok).to.equal(false);
+            expect(result.error?.key).to.equal("slotshift:rollback");
+            expect(result.error?.message).to.match(/slotshift:rollback is "\[secret\]"; allowed: unset for strategy direct/);
             expect(result.resources).to.deep.equal([]);
         });
     });

@@ -130,11 +130,25 @@ describe("the offline plan", () => {
         it("prints exactly one JSON document for prod and exits 0", () => {
             const stdout = execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", "prod", "--json"], { cwd: ROOT, encoding: "utf8" });
             const doc = JSON.parse(stdout) as Record<string, unknown>;
-            expect(Object.keys(doc)).to.deep.equal(["stack", "environment", "ok", "error", "resources", "outputs"]);
+            expect(Object.keys(doc)).to.deep.equal(["stack", "environment", "ok", "error", "warnings", "resources", "outputs"]);
             expect(doc).to.include({ stack: "prod", environment: "prod", ok: true, error: null });
+            expect(doc.warnings).to.deep.equal([]);
             for (const r of doc.resources as Record<string, unknown>[]) {
                 expect(r).to.have.all.keys("type", "name", "parent", "custom", "inputs", "dependsOn");
             }
+        });
+
+        it("prints the program's warnings on stderr and in the JSON: a stack that does not name its cluster's workspace", () => {
+            const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace(/^    clusterWorkspace: .*$/m, "");
+            const dir = tempProject({ "Pulumi.prod.yaml": prod, "Pulumi.staging.yaml": fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8") });
+            const json = planIn(dir, ["--stack", "prod", "--json"]);
+            expect(json.status, json.stdout.slice(0, 400)).to.equal(0);
+            const doc = JSON.parse(json.stdout) as { warnings: string[]; resources: { name: string }[] };
+            expect(doc.warnings).to.have.length(1);
+            expect(doc.warnings[0]).to.match(/^slotshift:alerts\.clusterWorkspace is not set, so the CPU, memory and health rules are not created/);
+            expect(doc.resources.map((r) => r.name)).not.to.include("nextgen-market-prod-alerts-health");
+            const table = planIn(dir, ["--stack", "prod"]);
+            expect(table.stderr).to.contain("warning: slotshift:alerts.clusterWorkspace is not set");
         });
 
         it("exits 1 naming the key when the stack file has slotshift:app.replicas: -1", () => {
