@@ -11,7 +11,9 @@
  *    with Pulumi's default (type-checking).
  * 2. The blast radius of every transition of a prod release: resources whose inputs change, and
  *    how many of those changes a provider can only make by replacing the resource.
- * 3. The test suite's wall time.
+ * 3. Time-to-safety on the alert path (bench/safety.ts): each hop from the candidate's first bad
+ *    request to the candidate at 0 % for clients, from prod's settings, with its share and basis.
+ * 4. The test suite's wall time.
  *
  *   npm run bench [-- --runs 7] [-- --no-suite]
  */
@@ -23,6 +25,9 @@ import { PlanResult, plan } from "../cli/engine";
 import { ROUTING_TYPES, diffPlans } from "../cli/planDiff";
 import { readStackConfig } from "../cli/stackFile";
 import { aged, edited, walk } from "../test/helpers";
+import { parseStackConfig } from "../rollout/config";
+import { readRolloutState } from "../rollout/state";
+import { ALERT_PATH_GOAL_SECONDS, alertPath, renderPath } from "./safety";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -182,6 +187,29 @@ async function blast(): Promise<string[]> {
     return lines;
 }
 
+/** Time-to-safety on the alert path, from prod's own settings at its first canary step. */
+async function safety(): Promise<string[]> {
+    const steps = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }]);
+    const atFive = steps[1];
+    const config = edited("prod", { "slotshift:rollout.weight": 0 });
+    // The rollback's own program run, as pulumi up makes it (median of 5).
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+        const t = process.hrtime.bigint();
+        const back = await plan({ stack: "prod", root: ROOT, config, previous: aged(atFive.outputs, 10), resolveReferences: true });
+        times.push(Number(process.hrtime.bigint() - t) / 1e9);
+        if (!back.ok) {
+            throw new Error(`rollback from 5 %: refused: ${back.error?.message}`);
+        }
+    }
+    const hops = alertPath({
+        config: parseStackConfig(config, "prod"),
+        state: readRolloutState(atFive.outputs.rollout)!,
+        routingUpdateSeconds: median(times),
+    });
+    return renderPath("Time to safety through the alerts (prod at 5 %: first bad request -> candidate at 0 % for clients):", hops, ALERT_PATH_GOAL_SECONDS);
+}
+
 function suite(): string[] {
     const t = process.hrtime.bigint();
     const r = spawnSync("npm", ["test", "--silent"], { cwd: ROOT, encoding: "utf8" });
@@ -194,6 +222,7 @@ async function main(): Promise<void> {
     const out = (lines: string[]) => process.stdout.write(`${lines.join("\n")}\n`);
     out(await startup());
     out(await blast());
+    out(await safety());
     if (!args.includes("--no-suite")) {
         out(suite());
     }
