@@ -3,10 +3,14 @@
  * greeting on `/` and the health contract on `/api/health`, which the
  * readiness and liveness probes call (slotshift:app.healthPath).
  *
- * Only `node:` modules: the image carries no node_modules.
+ * The process starts in `main.ts`, which sets up telemetry before this module
+ * (and so `node:http`) is loaded, then calls `main` here.
  */
 import * as http from "node:http";
+import { AddressInfo } from "node:net";
 import * as v8 from "node:v8";
+import { Database, checkDatabase, createDatabase, registerPoolMetrics } from "./database";
+import type { Telemetry } from "./telemetry";
 
 /** What an unset (or empty) environment variable is reported as. */
 export const UNKNOWN = "unknown";
@@ -23,6 +27,9 @@ export const HEAP_USED_LIMIT = 0.9;
 
 /** How long SIGTERM waits for open requests before it closes every connection. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** How long the database pool may take to close at shutdown. */
+const POOL_END_MS = 2_000;
 
 /** The outcome of one health check. */
 export type CheckResult = "ok" | "fail";
@@ -44,6 +51,8 @@ export interface HealthReport {
         readonly process: CheckResult;
         /** The V8 heap holds at most HEAP_USED_LIMIT of its size limit. */
         readonly memory: CheckResult;
+        /** Only when DATABASE_URL is set: `SELECT 1` through the pool answers in time. */
+        readonly database?: CheckResult;
     };
 }
 
@@ -59,6 +68,11 @@ export interface ServerOptions {
     readonly heapStatistics?: () => HeapFigures;
     /** The current time (default: the system clock). */
     readonly now?: () => Date;
+    /**
+     * The database check (`checks.database`); main() passes one only when DATABASE_URL
+     * is set (database.ts, checkDatabase). Without it the report has no `database` key.
+     */
+    readonly database?: () => Promise<CheckResult>;
 }
 
 /** The identity the server reports, read once from the environment. */
@@ -116,23 +130,31 @@ export function createServer(env: Record<string, string | undefined>, options: S
     const heapStatistics = options.heapStatistics ?? ((): HeapFigures => v8.getHeapStatistics());
     const now = options.now ?? ((): Date => new Date());
 
-    function health(): HealthReport {
+    const database = options.database;
+
+    /** The report, stamped when the request came; the database check (if any) runs last. */
+    function health(): HealthReport | Promise<HealthReport> {
+        const timestamp = now().toISOString();
         const heap = heapStatistics();
         const memory: CheckResult = heap.used_heap_size <= heap.heap_size_limit * HEAP_USED_LIMIT ? "ok" : "fail";
-        const checks = { process: "ok" as CheckResult, memory };
-        const healthy = Object.values(checks).every((c) => c === "ok");
-        return {
-            status: healthy ? "healthy" : "unhealthy",
+        const report = (checks: HealthReport["checks"]): HealthReport => ({
+            status: Object.values(checks).every((c) => c === "ok") ? "healthy" : "unhealthy",
             environment: identity.environment,
             version: identity.version,
             slot: identity.slot,
-            timestamp: now().toISOString(),
+            timestamp,
             checks,
-        };
+        });
+        const checks = { process: "ok" as CheckResult, memory };
+        return database ? database().then((result) => report({ ...checks, database: result })) : report(checks);
     }
 
-    /** The routes; each answers GET only. */
-    const routes: Readonly<Record<string, (res: http.ServerResponse) => void>> = {
+    function sendHealth(res: http.ServerResponse, report: HealthReport): void {
+        sendJson(res, report.status === "healthy" ? 200 : 503, report);
+    }
+
+    /** The routes; each answers GET only. A route may answer later (a promise); a rejection is a 500. */
+    const routes: Readonly<Record<string, (res: http.ServerResponse) => void | Promise<void>>> = {
         "/": (res) =>
             sendJson(res, 200, {
                 message: `Hello from slotshift: version ${identity.version} in the ${identity.slot} slot`,
@@ -141,9 +163,18 @@ export function createServer(env: Record<string, string | undefined>, options: S
             }),
         "/api/health": (res) => {
             const report = health();
-            sendJson(res, report.status === "healthy" ? 200 : 503, report);
+            return report instanceof Promise ? report.then((r) => sendHealth(res, r)) : sendHealth(res, report);
         },
     };
+
+    /** A check that throws: answer 500, never crash the process. */
+    function internalError(res: http.ServerResponse): void {
+        if (!res.headersSent) {
+            sendJson(res, 500, { error: "internal error" });
+        } else {
+            res.destroy();
+        }
+    }
 
     return http.createServer((req, res) => {
         try {
@@ -155,52 +186,85 @@ export function createServer(env: Record<string, string | undefined>, options: S
             } else if (req.method !== "GET") {
                 sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET" });
             } else {
-                route(res);
+                route(res)?.catch(() => internalError(res));
             }
         } catch {
-            // A check that throws: answer 500, never crash the process.
-            if (!res.headersSent) {
-                sendJson(res, 500, { error: "internal error" });
-            } else {
-                res.destroy();
-            }
+            internalError(res);
         }
     });
 }
 
-/** Listens on PORT; SIGTERM (sent by Kubernetes before it kills the pod) or SIGINT closes it and exits 0. */
-function main(): void {
+/** Ends the pool, waiting at most POOL_END_MS. */
+function endPool(database: Database | undefined): Promise<void> {
+    if (!database) {
+        return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POOL_END_MS);
+        timer.unref();
+        database.pool
+            .end()
+            .catch(() => undefined)
+            .finally(() => {
+                clearTimeout(timer);
+                resolve();
+            });
+    });
+}
+
+/**
+ * Listens on PORT; SIGTERM (sent by Kubernetes before it kills the pod) or SIGINT closes it,
+ * flushes the telemetry, ends the database pool and exits 0. `telemetry` is what main.ts
+ * started (undefined when APPLICATIONINSIGHTS_CONNECTION_STRING is unset).
+ */
+export function main(telemetry?: Telemetry): void {
+    const log = (event: Record<string, unknown>): void => console.log(JSON.stringify(event));
     let port: number;
+    let database: Database | undefined;
     try {
         port = readPort(process.env);
+        database = createDatabase(process.env, (e) => log({ event: "database-error", message: e.message }));
     } catch (e) {
         console.error(e instanceof Error ? e.message : String(e));
         process.exit(1);
     }
-    const server = createServer(process.env);
+    if (database && telemetry) {
+        registerPoolMetrics(telemetry.meter, database);
+    }
+    const pool = database?.pool;
+    const server = createServer(process.env, pool ? { database: () => checkDatabase(pool) } : {});
     const identity = readIdentity(process.env);
     server.listen(port, () => {
-        console.log(JSON.stringify({ event: "listening", port, ...identity }));
+        // The port bound: PORT=0 asks for any free one.
+        const bound = (server.address() as AddressInfo).port;
+        log({ event: "listening", port: bound, ...identity, telemetry: telemetry !== undefined, database: database !== undefined });
     });
 
     let stopping = false;
+    let exiting = false;
+    // The last telemetry goes out before the pool closes, so the gauges' last export still reads it.
+    const exit = (): void => {
+        if (exiting) {
+            return;
+        }
+        exiting = true;
+        void (telemetry ? telemetry.shutdown() : Promise.resolve())
+            .then(() => endPool(database))
+            .finally(() => process.exit(0));
+    };
     const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {
             return;
         }
         stopping = true;
-        console.log(JSON.stringify({ event: "stopping", signal }));
+        log({ event: "stopping", signal });
         // close() stops accepting, ends idle keep-alive connections and waits for open requests.
-        server.close(() => process.exit(0));
+        server.close(exit);
         setTimeout(() => {
             server.closeAllConnections();
-            process.exit(0);
+            exit();
         }, SHUTDOWN_GRACE_MS).unref();
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
-}
-
-if (require.main === module) {
-    main();
 }
