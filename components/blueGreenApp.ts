@@ -128,6 +128,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     location: args.location,
                     publicPort: cfg.traffic.probePort,
                     telemetrySecret: args.telemetrySecret,
+                    poolSize: cfg.alerts.dbConnections.max,
                     imagePullSecret: pullSecret,
                 },
                 { parent: this },

@@ -47,6 +47,8 @@ export interface SlotArgs {
     readonly imagePullSecret?: pulumi.Input<string>;
     /** The Secret holding the Application Insights connection string; the app's telemetry is named `<app>-<colour>`. */
     readonly telemetrySecret?: pulumi.Input<string>;
+    /** The size of each pod's database connection pool (`DATABASE_POOL_MAX`): the pool alert rules' 100 %. @default 20 */
+    readonly poolSize?: number;
 }
 
 const DEFAULT_RESOURCES: SlotResources = {
@@ -131,6 +133,8 @@ export class Slot extends pulumi.ComponentResource {
                                         { name: "APP_VERSION", value: args.version ?? "" },
                                         { name: "ENVIRONMENT", value: args.environment },
                                         { name: "PORT", value: String(args.port) },
+                                        // The telemetry contract: the pool the app reports is the pool the rules measure against.
+                                        { name: "DATABASE_POOL_MAX", value: String(args.poolSize ?? 20) },
                                         ...(args.telemetrySecret === undefined
                                             ? []
                                             : [

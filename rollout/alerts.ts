@@ -110,7 +110,8 @@ export const RESERVED_DB_CONNECTIONS = 15;
  */
 export const POOL_METRICS = {
     count: "db.client.connection.count",
-    max: "db.client.connection.max",
+    /** The pool's size: `db.client.connection.max`, which the conventions now call `db.client.connection.limit`; either counts. */
+    size: ["db.client.connection.max", "db.client.connection.limit"],
     state: "db.client.connection.state",
 } as const;
 
@@ -195,9 +196,9 @@ function poolQuery(input: AlertRulesInput, window: number, summary: string, meas
     return [
         "AppMetrics",
         ...bySlotRole(input.app, input.colours),
-        `| where Name == ${kql(p.max)} or (Name == ${kql(p.count)} and tostring(Properties[${kql(p.state)}]) == "used")`,
-        // Gauges and up-down counters arrive with their current value in Sum.
-        `| summarize minUsed = minif(Sum, Name == ${kql(p.count)}), maxUsed = maxif(Sum, Name == ${kql(p.count)}), size = maxif(Sum, Name == ${kql(p.max)}) by ${SLOT_DIMENSION}, AppRoleInstance, ${bin(window)}`,
+        `| where Name in (${p.size.map(kql).join(", ")}) or (Name == ${kql(p.count)} and tostring(Properties[${kql(p.state)}]) == "used")`,
+        // Gauges and up-down counters (exported cumulative) arrive with their current value in Sum.
+        `| summarize minUsed = minif(Sum, Name == ${kql(p.count)}), maxUsed = maxif(Sum, Name == ${kql(p.count)}), size = maxif(Sum, Name != ${kql(p.count)}) by ${SLOT_DIMENSION}, AppRoleInstance, ${bin(window)}`,
         // An instance that reports no pool size has the contract's (slotshift:alerts.dbConnections.max).
         `| extend size = iff(isnull(size) or size <= 0, real(${input.alerts.dbConnections.max}), size)`,
         `| where isnotnull(maxUsed)`,
@@ -211,9 +212,11 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
     const w = WINDOW_MINUTES;
     const rules: AlertRule[] = [];
     const requests = ["AppRequests", ...bySlotRole(input.app, input.colours)].join("\n");
+    // Server errors only: a 404 from a scanner is the client's, not the candidate's. The distro samples
+    // requests (ItemCount is how many each row stands for), so the rate is of the counts they stand for.
     const errorRate = [
         requests,
-        `| summarize total = count(), failed = countif(Success == false) by ${SLOT_DIMENSION}, ${bin(w)}`,
+        `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500) by ${SLOT_DIMENSION}, ${bin(w)}`,
         "| extend errorRatePercent = 100.0 * failed / total",
     ].join("\n");
     const app = { kind: "log", source: "app", windowMinutes: w } as const;
