@@ -4,11 +4,15 @@
  * Pure: the event, what is deployed (the stack's `rollout` output) and the time.
  *
  * An alert rolls back only the candidate that carries traffic now, and only if
- * it fired while the deployed state was already the one it is now. The rollout
- * output records one time for that: `stepTakenAt`, when the candidate's weight
- * (or the live slot) was last set. It is set by every step, rollback and
- * finalize, but not by staging a build at 0 %, so an alert that fired before it
- * may concern another build, another slot role or another weight: no rollback.
+ * it fired while that build was carrying traffic. The rollout output records
+ * when it began to: `trafficSince`, set when the candidate's weight leaves 0 and
+ * kept through further steps, jumps and steps back (a build never changes while
+ * it carries traffic). An alert that fired at 5 % and arrives after the step to
+ * 25 % still rolls back: it is about the same build, and Azure's stateful alert
+ * will not fire again until it resolves. An alert that fired before it (or before
+ * the last finalize) may concern another build, or the same build before a
+ * rollback and a retry, which set `trafficSince` anew: no rollback.
+ * `stepTakenAt`, which every step moves, is not the time to compare with.
  */
 import { SLOT_COLOURS, SlotColour } from "../rollout/config";
 import { RolloutState } from "../rollout/state";
@@ -119,7 +123,9 @@ export function eventDecision(event: AlertEvent, ctx: AlertContext): AlertRollba
 }
 
 /**
- * Whether the alert rolls the stack back, as deployed now.
+ * Whether the alert rolls the stack back, as deployed now: only an alert on the
+ * candidate carrying traffic, fired at or after `trafficSince` (and after the
+ * last finalize, if any), does.
  *
  * @param deployed the stack's `rollout` output (`pulumi stack output --json`); undefined for a stack never updated
  */
@@ -154,10 +160,13 @@ export function alertRollbackDecision(event: AlertEvent, deployed: RolloutState 
             : noop(`${slot} is staged at 0 % in ${stack}: it takes no traffic; nothing to roll back`);
     }
     const fired = (parseAlertTime(firedAt) as Date).getTime();
-    const since = Math.max(Date.parse(deployed.stepTakenAt), deployed.finalizedAt === null ? -Infinity : Date.parse(deployed.finalizedAt));
-    if (!(fired >= since)) {
-        return noop(`the alert fired at ${firedAt}, before ${slot} was set to ${weight} % in ${stack} at ${deployed.stepTakenAt}: it concerns an earlier state; no rollback`);
+    // trafficSince is null only in a state written by hand: stepTakenAt is then the bound known.
+    const traffic = deployed.trafficSince ?? deployed.stepTakenAt;
+    const afterFinalize = deployed.finalizedAt !== null && Date.parse(deployed.finalizedAt) > Date.parse(traffic);
+    const since = afterFinalize ? `the finalize at ${deployed.finalizedAt}` : `${slot} began carrying traffic in ${stack} at ${traffic}`;
+    if (!(fired >= Math.max(Date.parse(traffic), deployed.finalizedAt === null ? -Infinity : Date.parse(deployed.finalizedAt)))) {
+        return noop(`the alert fired at ${firedAt}, before ${since}: it concerns an earlier state; no rollback`);
     }
     const signal = event.signal === undefined || event.signal === "" ? "" : ` ${shown(event.signal)}`;
-    return { go: true, reason: `${slot} is ${stack}'s candidate at ${weight} % and its alert${signal} fired at ${firedAt}, after that weight was set at ${deployed.stepTakenAt}: roll back` };
+    return { go: true, reason: `${slot} is ${stack}'s candidate at ${weight} % and its alert${signal} fired at ${firedAt}, after ${since}: roll back` };
 }

@@ -359,6 +359,13 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
     }
 
     const state = stateOf(cfg, warm);
+    // When the candidate's build began carrying traffic: now when its weight leaves 0, kept while it
+    // stays above 0 (rule 4 keeps its build), null at 0. An alert is matched against it, not against
+    // stepTakenAt, which every step moves (cli/alertRollback.ts).
+    let trafficSince: string | null = null;
+    if (!direct && w > 0) {
+        trafficSince = P !== undefined && prevW > 0 ? P.trafficSince ?? P.stepTakenAt : now;
+    }
     if (state.phase === "shifting" && nextMoveAt === null) {
         nextMoveAt = plus(new Date(stepTakenAt), r.minStepMinutes);
     }
@@ -376,7 +383,7 @@ export function decide(cfg: SlotshiftConfig, ctx: DecisionContext): Decision {
         raising = SLOT_COLOURS.find((c) => state.weights[c] > P.weights[c]) ?? null;
     }
     return {
-        state: { ...state, stepTakenAt, finalizedAt, nextMoveAt, warmUntil, pinTenants, transition },
+        state: { ...state, stepTakenAt, trafficSince, finalizedAt, nextMoveAt, warmUntil, pinTenants, transition },
         knownDigests,
         raising,
     };

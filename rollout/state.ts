@@ -55,6 +55,13 @@ export interface RolloutState {
     readonly warm: SlotColour | null;
     /** When the candidate's current weight (or the live slot) was set, ISO 8601. */
     readonly stepTakenAt: string;
+    /**
+     * When the candidate's current build began carrying traffic in this run, ISO 8601: set when its
+     * weight goes from 0 to above 0, kept while it stays above 0 (steps, jumps, steps back), null
+     * whenever it is at 0 (staged, rolled back, stable, finalized) and with strategy direct.
+     * An alert on the candidate that fired at or after it concerns the build carrying traffic now.
+     */
+    readonly trafficSince: string | null;
     /** When the last finalize happened, while the previous slot is warm; else null. */
     readonly finalizedAt: string | null;
     /** The earliest time the next canary step may be taken (the hold the step was taken with); null when none holds. */
@@ -90,6 +97,7 @@ const rolloutStateSchema = z.object({
     steps: z.array(z.int()),
     warm: colours.nullable().default(null),
     stepTakenAt: z.string().default("1970-01-01T00:00:00.000Z"),
+    trafficSince: z.string().nullable().optional(),
     finalizedAt: z.string().nullable().default(null),
     nextMoveAt: z.string().nullable().default(null),
     warmUntil: z.string().nullable().default(null),
@@ -97,7 +105,19 @@ const rolloutStateSchema = z.object({
     image: z.string().default(""),
     pinTenants: z.boolean().default(false),
     transition: z.enum(TRANSITIONS).default("unchanged"),
-});
+}).transform((s) => ({ ...s, trafficSince: s.trafficSince === undefined ? trafficSinceOfOlder(s) : s.trafficSince }));
+
+/**
+ * `trafficSince` for an output written before the field existed. A candidate at 0 % (or none, with
+ * strategy direct) carries no traffic: null. One above 0 % began carrying it at some time no later
+ * than `stepTakenAt`, when its current weight was set (a build never changes while it carries
+ * traffic), but when exactly is not recorded: `stepTakenAt` is the earliest time the output proves
+ * this build carried traffic, so an alert after it surely concerns this build, and one before it is
+ * treated as stale, as it was before the field.
+ */
+function trafficSinceOfOlder(s: { strategy: Strategy; candidate: SlotColour | null; weights: Record<SlotColour, number>; stepTakenAt: string }): string | null {
+    return s.strategy === "direct" || s.candidate === null || s.weights[s.candidate] === 0 ? null : s.stepTakenAt;
+}
 
 /**
  * Reads the `rollout` output of a previous update. Undefined or `{}` (a stack
@@ -159,7 +179,7 @@ export function buildDifference(before: string | null, after: string | null): [s
 /** The parts of a rollout state that follow from a config and which slot is warm. */
 export type ConfigState = Omit<
     RolloutState,
-    "digests" | "stepTakenAt" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants"
+    "digests" | "stepTakenAt" | "trafficSince" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants"
 >;
 
 /** What a config puts the slots and the router in, given the warm slot (if any). */
@@ -223,6 +243,7 @@ export function impliedState(cfg: SlotshiftConfig): RolloutState {
         ...state,
         digests: { blue: null, green: null },
         stepTakenAt: longAgo,
+        trafficSince: state.candidate !== null && state.weights[state.candidate] > 0 ? longAgo : null,
         finalizedAt: warm === null ? null : longAgo,
         nextMoveAt: null,
         warmUntil: null,

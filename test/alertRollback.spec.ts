@@ -7,14 +7,14 @@ import * as path from "path";
 import { AlertEvent, alertRollbackDecision, parseAlertTime, shown } from "../cli/alertRollback";
 import { PlanResult } from "../cli/engine";
 import { main } from "../cli/main";
-import { RolloutState } from "../rollout/state";
+import { RolloutState, readRolloutState } from "../rollout/state";
 import { ROOT, edited, planStack } from "./helpers";
 
 const NOW = new Date("2026-11-26T12:10:00.000Z");
 const STACKS = ["dev", "prod", "staging"];
 const ctx = { now: NOW, stacks: STACKS };
 
-/** Prod in a canary: green (1.1.0) at 25 % since 12:00, blue (1.0.0) live. */
+/** Prod in a canary: green (1.1.0) at 25 % since 12:00, carrying traffic since 12:00 too (a forced jump from 0), blue (1.0.0) live. */
 const shifting: RolloutState = {
     strategy: "canary",
     live: "blue",
@@ -30,6 +30,7 @@ const shifting: RolloutState = {
     steps: [5, 25, 50, 100],
     warm: null,
     stepTakenAt: "2026-11-26T12:00:00.000Z",
+    trafficSince: "2026-11-26T12:00:00.000Z",
     finalizedAt: null,
     nextMoveAt: "2026-11-26T12:05:00.000Z",
     warmUntil: null,
@@ -85,6 +86,9 @@ const dev = at({
     transition: "update-in-place",
 });
 
+/** A rollout output as slotshift wrote it before trafficSince was recorded. */
+const withoutTrafficSince = (s: RolloutState): Record<string, unknown> => Object.fromEntries(Object.entries(s).filter(([k]) => k !== "trafficSince"));
+
 const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ stack: "prod", slot: "green", signal: "error-rate", firedAt: "2026-11-26T12:03:00Z", ...over });
 
 describe("alertRollbackDecision: whether an alert from the relay rolls the stack back", () => {
@@ -94,28 +98,28 @@ describe("alertRollbackDecision: whether an alert from the relay rolls the stack
             event: alert(),
             deployed: shifting,
             go: true,
-            reason: 'green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T12:03:00Z, after that weight was set at 2026-11-26T12:00:00.000Z: roll back',
+            reason: 'green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T12:03:00Z, after green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: roll back',
         },
         {
             what: "the candidate at 100 % before the finalize, no signal given, fired the very moment its weight was set",
             event: alert({ signal: undefined, firedAt: "2026-11-26T12:00:00Z" }),
             deployed: shifted,
             go: true,
-            reason: "green is prod's candidate at 100 % and its alert fired at 2026-11-26T12:00:00Z, after that weight was set at 2026-11-26T12:00:00.000Z: roll back",
+            reason: "green is prod's candidate at 100 % and its alert fired at 2026-11-26T12:00:00Z, after green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: roll back",
         },
         {
             what: "an alert with Azure Monitor's seven fraction digits",
             event: alert({ firedAt: "2026-11-26T12:03:00.4339215Z" }),
             deployed: shifting,
             go: true,
-            reason: 'green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T12:03:00.4339215Z, after that weight was set at 2026-11-26T12:00:00.000Z: roll back',
+            reason: 'green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T12:03:00.4339215Z, after green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: roll back',
         },
         {
             what: "a stale alert: fired before the candidate's current weight was set (an earlier build, or before the last rollback)",
             event: alert({ firedAt: "2026-11-26T11:59:59Z" }),
             deployed: shifting,
             go: false,
-            reason: "the alert fired at 2026-11-26T11:59:59Z, before green was set to 25 % in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback",
+            reason: "the alert fired at 2026-11-26T11:59:59Z, before green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback",
         },
         {
             what: "the shared database's alert (no slot) after a finalize",
@@ -227,9 +231,30 @@ describe("alertRollbackDecision: whether an alert from the relay rolls the stack
         {
             what: "a deployed time that does not parse",
             event: alert(),
-            deployed: at({ stepTakenAt: "soon" }),
+            deployed: at({ stepTakenAt: "soon", trafficSince: "soon" }),
             go: false,
-            reason: "the alert fired at 2026-11-26T12:03:00Z, before green was set to 25 % in prod at soon: it concerns an earlier state; no rollback",
+            reason: "the alert fired at 2026-11-26T12:03:00Z, before green began carrying traffic in prod at soon: it concerns an earlier state; no rollback",
+        },
+        {
+            what: "an alert fired at 5 % (11:57), decided after the step to 25 % (12:00): the same build, carrying traffic since 11:55",
+            event: alert({ firedAt: "2026-11-26T11:57:00Z" }),
+            deployed: at({ trafficSince: "2026-11-26T11:55:00.000Z" }),
+            go: true,
+            reason: 'green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T11:57:00Z, after green began carrying traffic in prod at 2026-11-26T11:55:00.000Z: roll back',
+        },
+        {
+            what: "an alert fired before a rollback (11:57), decided after a retry of the same build at 5 % (12:00)",
+            event: alert({ firedAt: "2026-11-26T11:57:00Z" }),
+            deployed: at({ weights: { blue: 95, green: 5 }, step: 1, nextStep: 25, stepTakenAt: "2026-11-26T12:00:00.000Z", trafficSince: "2026-11-26T12:00:00.000Z" }),
+            go: false,
+            reason: "the alert fired at 2026-11-26T11:57:00Z, before green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback",
+        },
+        {
+            what: "a rollout output written before trafficSince: read back, it takes stepTakenAt",
+            event: alert({ firedAt: "2026-11-26T11:57:00Z" }),
+            deployed: readRolloutState(withoutTrafficSince(shifting)),
+            go: false,
+            reason: "the alert fired at 2026-11-26T11:57:00Z, before green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback",
         },
     ];
     for (const c of cases) {
@@ -277,7 +302,10 @@ describe("slotshift should-rollback", function () {
         // Prod, real program: green 1.1.0 staged at 11:00, at 5 % from 12:00, rolled back at 12:06.
         const prodStaged = save("@prod-staged", await planStack("prod", { now: new Date("2026-11-26T11:00:00Z") }));
         const prod5 = save("@prod-5", await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 5 }), previous: prodStaged, now: new Date("2026-11-26T12:00:00Z") }));
-        save("@prod-back", await planStack("prod", { previous: prod5, now: new Date("2026-11-26T12:06:00Z") }));
+        const prodBack = save("@prod-back", await planStack("prod", { previous: prod5, now: new Date("2026-11-26T12:06:00Z") }));
+        // The same 5 % stepped on to 25 % at 12:05 instead; and the rolled-back build retried at 5 % at 12:08.
+        save("@prod-25", await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 25 }), previous: prod5, now: new Date("2026-11-26T12:05:00Z") }));
+        save("@prod-retry", await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 5 }), previous: prodBack, now: new Date("2026-11-26T12:08:00Z") }));
         // Staging: green 1.2.0-rc.1 staged, switched to 100 %, finalized at 10:20 (blue warm).
         const s0 = save("@staging-staged", await planStack("staging", { now: new Date("2026-11-26T10:00:00Z") }));
         const s100 = save("@staging-100", await planStack("staging", { config: edited("staging", { "slotshift:rollout.weight": 100 }), previous: s0, now: new Date("2026-11-26T10:10:00Z") }));
@@ -305,14 +333,22 @@ describe("slotshift should-rollback", function () {
     it("rolls back the candidate at 5 % on an alert fired after the step: go=true and the stack for the workflow", async () => {
         const r = await shouldRollback(...event("prod", "green", "2026-11-26T12:04:00Z", files["@prod-5"]));
         expect(r.code, r.stderr).to.equal(0);
-        const line = 'rollback prod: green is prod\'s candidate at 5 % and its alert "error-rate" fired at 2026-11-26T12:04:00Z, after that weight was set at 2026-11-26T12:00:00.000Z: roll back\n';
+        const line = 'rollback prod: green is prod\'s candidate at 5 % and its alert "error-rate" fired at 2026-11-26T12:04:00Z, after green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: roll back\n';
         expect(r.stdout).to.equal(line);
         expect(r.output).to.equal("go=true\nstack=prod\n");
         expect(r.summary).to.equal(`slotshift should-rollback: ${line}`);
     });
 
+    it("rolls back the candidate at 25 % on an alert fired at 5 %, before the step: the same build has carried traffic since 12:00", async () => {
+        const r = await shouldRollback(...event("prod", "green", "2026-11-26T12:04:00Z", files["@prod-25"]));
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal('rollback prod: green is prod\'s candidate at 25 % and its alert "error-rate" fired at 2026-11-26T12:04:00Z, after green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: roll back\n');
+        expect(r.output).to.equal("go=true\nstack=prod\n");
+    });
+
     const noops: { what: string; args: string[]; reason: string }[] = [
-        { what: "an alert fired while green was only staged (before its first step)", args: event("prod", "green", "2026-11-26T11:30:00Z", "@prod-5"), reason: "the alert fired at 2026-11-26T11:30:00Z, before green was set to 5 % in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback" },
+        { what: "an alert fired while green was only staged (before its first step)", args: event("prod", "green", "2026-11-26T11:30:00Z", "@prod-5"), reason: "the alert fired at 2026-11-26T11:30:00Z, before green began carrying traffic in prod at 2026-11-26T12:00:00.000Z: it concerns an earlier state; no rollback" },
+        { what: "an alert fired at 5 % before a rollback at 12:06, decided after the retry at 12:08", args: event("prod", "green", "2026-11-26T12:04:00Z", "@prod-retry"), reason: "the alert fired at 2026-11-26T12:04:00Z, before green began carrying traffic in prod at 2026-11-26T12:08:00.000Z: it concerns an earlier state; no rollback" },
         { what: "the live slot", args: event("prod", "blue", "2026-11-26T12:04:00Z", "@prod-5"), reason: "blue is prod's live slot (green is the candidate at 5 %): an alert on the live slot is for people, not a rollback" },
         { what: "the candidate rolled back at 12:06 (by the first alert)", args: event("prod", "green", "2026-11-26T12:04:00Z", "@prod-back"), reason: "green is at 0 % in prod: already rolled back at 2026-11-26T12:06:00.000Z" },
         { what: "a staged candidate at 0 %", args: event("prod", "green", "2026-11-26T12:04:00Z", "@prod-staged"), reason: "green is staged at 0 % in prod: it takes no traffic; nothing to roll back" },

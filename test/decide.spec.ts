@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { SlotColour, parseStackConfig } from "../rollout/config";
 import { Decision, decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
-import { RolloutState, Transition } from "../rollout/state";
+import { RolloutState, Transition, readRolloutState } from "../rollout/state";
 import { edited, sourceLive } from "./helpers";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
@@ -203,6 +203,38 @@ describe("the rollout decision", () => {
         expect(at5.state.stepTakenAt).to.equal(minutes(10).toISOString());
         const held = run("prod", [...STEPS_TO(5), w(5, 13)], source);
         expect(held.state.stepTakenAt).to.equal(minutes(10).toISOString());
+    });
+
+    describe("trafficSince: when the candidate's build began carrying traffic", () => {
+        const source = stagingLive("1.1.0", D(1));
+        /** trafficSince after each prefix of the updates: what every update of the walk leaves. */
+        const trail = (updates: readonly Update[], stack = "prod") => updates.map((_, i) => run(stack, updates.slice(0, i + 1), source).state.trafficSince);
+        const at = (m: number) => minutes(m).toISOString();
+
+        it("is set by the first step, kept by the next ones, null from the finalize", () => {
+            expect(trail([...STEPS_TO(100), finalize(50)])).to.deep.equal([null, at(10), at(10), at(10), at(10), null]);
+        });
+        it("is null after a rollback, and set anew by the retry of the same build", () => {
+            expect(trail([...STEPS_TO(25), w(0, 30), w(5, 40), w(25, 50)])).to.deep.equal([null, at(10), at(10), null, at(40), at(40)]);
+        });
+        it("is kept by a forced jump, a step back and an unchanged update; set by a forced jump from 0", () => {
+            expect(trail([...STEPS_TO(5), w(50, 20, { "slotshift:rollout.force": true }), w(25, 30), w(25, 40)])).to.deep.equal([null, at(10), at(10), at(10), at(10)]);
+            expect(trail([stage(0), w(50, 10, { "slotshift:rollout.force": true })])).to.deep.equal([null, at(10)]);
+        });
+        it("is null after a rollback after finalize, in a blue-green switch set at 100 and null from its finalize, null in place", () => {
+            expect(run("prod", [...STEPS_TO(100), finalize(50), { edits: { "slotshift:rollout.live": "blue" }, at: 55 }], source).state.trafficSince).to.equal(null);
+            expect(trail([stage(0), w(100, 5), finalize(6)], "staging")).to.deep.equal([null, at(5), null]);
+            expect(trail([stage(0), { edits: { "slotshift:slots.blue.version": "1.2.0-alpha.4", "slotshift:slots.blue.gitSha": "abcdef9" }, at: 1 }], "dev")).to.deep.equal([null, null]);
+        });
+        it("is read from an older output without it: stepTakenAt above 0 %, null at 0 % and in place; the next step keeps it", () => {
+            const older = (d: Decision) => Object.fromEntries(Object.entries(withDigests(d)).filter(([k]) => k !== "trafficSince"));
+            const at25 = readRolloutState(older(run("prod", STEPS_TO(25), source)))!;
+            expect(at25.trafficSince).to.equal(at(20));
+            expect(readRolloutState(older(run("prod", [stage(0)], source)))!.trafficSince).to.equal(null);
+            expect(readRolloutState(older(run("dev", [stage(0)], null)))!.trafficSince).to.equal(null);
+            const cfg = parseStackConfig(edited("prod", { "slotshift:rollout.weight": 50 }), "prod");
+            expect(decide(cfg, { now: minutes(30), previous: at25, promotionSource: source }).state.trafficSince).to.equal(at(20));
+        });
     });
 
     it("reads a stack never updated, and refuses a rollout output it did not write", async () => {

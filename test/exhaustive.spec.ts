@@ -87,7 +87,7 @@ function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: n
 }
 
 /** A reachable state: the config that made it and the state it left, times aside. */
-const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, transition: null }]);
+const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, trafficSince: null, transition: null }]);
 
 describe("the rollout state machine, searched exhaustively", function () {
     this.timeout(600000);

@@ -81,6 +81,7 @@ export function aged(outputs: Record<string, unknown>, minutes: number): Record<
         rollout: {
             ...rollout,
             stepTakenAt: back(rollout.stepTakenAt),
+            trafficSince: back(rollout.trafficSince),
             finalizedAt: back(rollout.finalizedAt),
             nextMoveAt: back(rollout.nextMoveAt),
             warmUntil: back(rollout.warmUntil),
@@ -141,6 +142,7 @@ export function sourceLive(version: string, digest: string): RolloutState {
         steps: [100],
         warm: null,
         stepTakenAt: "2026-01-01T00:00:00.000Z",
+        trafficSince: null,
         finalizedAt: null,
         nextMoveAt: null,
         warmUntil: null,
