@@ -31,6 +31,115 @@ function allUses(): string[] {
     return texts.flatMap((t) => [...t.matchAll(/uses:\s*([^\s#]+)/g)].map((m) => m[1]));
 }
 
+/** What an expression reads: github, inputs, steps, ... */
+type Ctx = Record<string, unknown>;
+
+/**
+ * A GitHub Actions expression, evaluated as the runner does for the subset the workflows use:
+ * 'string' literals, true, false, null, context paths (a missing property is null), !, ==, !=,
+ * &&, || and parentheses. Strings compare without case; values of other types are compared as
+ * numbers ('' and null are 0). && and || give one of their operands. Anything else throws, so a
+ * condition outside the subset fails the test rather than being misread.
+ */
+function evaluate(expression: string, ctx: Ctx): unknown {
+    const src = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(expression)?.[1] ?? expression;
+    const tokens: string[] = [];
+    const re = /\s*(\|\||&&|==|!=|!|\(|\)|'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.-]*)/y;
+    let at = 0;
+    for (let m = re.exec(src); m !== null; m = re.exec(src)) {
+        tokens.push(m[1]);
+        at = re.lastIndex;
+    }
+    if (src.slice(at).trim() !== "") {
+        throw new Error(`not in the subset: ${JSON.stringify(src.slice(at))} in ${expression}`);
+    }
+    let i = 0;
+    const peek = () => tokens[i];
+    const next = () => tokens[i++];
+    const num = (v: unknown): number =>
+        v === null || v === undefined ? 0 : typeof v === "boolean" ? Number(v) : typeof v === "number" ? v : typeof v === "string" ? (v.trim() === "" ? 0 : Number(v)) : NaN;
+    const equal = (a: unknown, b: unknown): boolean =>
+        typeof a === "string" && typeof b === "string" ? a.toLowerCase() === b.toLowerCase() : typeof a === typeof b && (typeof a === "object" || typeof a === "boolean") ? a === b : num(a) === num(b);
+    const primary = (): unknown => {
+        const t = next();
+        if (t === undefined) {
+            throw new Error(`unexpected end of ${expression}`);
+        }
+        if (t === "(") {
+            const v = or();
+            if (next() !== ")") {
+                throw new Error(`unbalanced parentheses in ${expression}`);
+            }
+            return v;
+        }
+        if (t === "!") {
+            return !truthy(primary());
+        }
+        if (t.startsWith("'")) {
+            return t.slice(1, -1).replace(/''/g, "'");
+        }
+        if (t === "true" || t === "false") {
+            return t === "true";
+        }
+        if (t === "null") {
+            return null;
+        }
+        if (!/^[A-Za-z_]/.test(t)) {
+            throw new Error(`unexpected ${t} in ${expression}`);
+        }
+        let v: unknown = ctx;
+        for (const part of t.split(".")) {
+            v = v !== null && typeof v === "object" && Object.prototype.hasOwnProperty.call(v, part) ? (v as Record<string, unknown>)[part] : null;
+        }
+        return v ?? null;
+    };
+    const comparison = (): unknown => {
+        let v = primary();
+        while (peek() === "==" || peek() === "!=") {
+            const op = next();
+            const w = primary();
+            v = op === "==" ? equal(v, w) : !equal(v, w);
+        }
+        return v;
+    };
+    const and = (): unknown => {
+        let v = comparison();
+        while (peek() === "&&") {
+            next();
+            const w = comparison();
+            v = truthy(v) ? w : v;
+        }
+        return v;
+    };
+    const or = (): unknown => {
+        let v = and();
+        while (peek() === "||") {
+            next();
+            const w = and();
+            v = truthy(v) ? v : w;
+        }
+        return v;
+    };
+    const value = or();
+    if (i !== tokens.length) {
+        throw new Error(`unexpected ${tokens[i]} in ${expression}`);
+    }
+    return value;
+}
+
+/** An expression's value as a condition. */
+function truthy(v: unknown): boolean {
+    return !(v === false || v === null || v === undefined || v === "" || v === 0 || (typeof v === "number" && Number.isNaN(v)));
+}
+
+/** A value with ${{ }} in it, as the runner fills it in: each expression's value as a string (null is ''). */
+function template(text: string, ctx: Ctx): string {
+    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e: string) => {
+        const v = evaluate(e, ctx);
+        return v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    });
+}
+
 describe("the pipelines", function () {
     this.timeout(120000);
 
@@ -118,82 +227,192 @@ describe("the pipelines", function () {
             const rollback = load("rollback.yml") as Workflow & { on: { workflow_dispatch: { inputs: { environment: { options: string[] } } }; repository_dispatch: { types: string[] } } };
             expect(rollback.on.workflow_dispatch.inputs.environment.options).to.deep.equal(["dev", "staging", "prod"]);
             expect(rollback.on.repository_dispatch.types).to.deep.equal(["slotshift-rollback"]);
-            expect(rollback.jobs.rollback.with?.command).to.equal("rollback");
-            expect(rollback.jobs.rollback.with?.smoke).to.equal("public");
+            for (const j of ["rollback", "alert"]) {
+                expect(rollback.jobs[j].with?.command, j).to.equal("rollback");
+                expect(rollback.jobs[j].with?.smoke, j).to.equal("public");
+            }
+            // Each stack's rollback environment (no reviewers: a rollback never waits).
+            expect(rollback.jobs.rollback.with?.environment).to.equal(`${rollback.jobs.rollback.with?.stack}-rollback`);
+            for (const stack of ["staging", "prod"]) {
+                const ctx = { github: { event_name: "repository_dispatch", event: { client_payload: { stack } } } };
+                expect(template(String(rollback.jobs.alert.with?.environment), ctx)).to.equal(`${template(String(rollback.jobs.alert.with?.stack), ctx)}-rollback`);
+            }
         });
     });
 
-    describe("rollback.yml decides from the event, not from an empty slot", () => {
-        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string };
-        const rollback = load("rollback.yml") as Workflow & {
-            on: { workflow_dispatch: { inputs: { environment: { options: string[] } } } };
-            jobs: { decide: Omit<Job, "steps"> & { env: Record<string, string>; outputs: Record<string, string>; steps: Step[] } };
-        };
-        const decide = rollback.jobs.decide;
-        const runs = decide.steps.filter((s) => s.run !== undefined);
-        const alertStep = decide.steps.find((s) => s.id === "alert")!;
-        const manualStep = decide.steps.find((s) => s.id === "manual")!;
+    describe("rollback.yml: every path is one job calling step.yml", () => {
+        const rollback = load("rollback.yml") as Workflow & { jobs: Record<string, Job & { permissions?: Record<string, string>; secrets?: Record<string, string>; "runs-on"?: string }> };
+        const dispatch = (payload: Record<string, unknown>) => ({ github: { event_name: "repository_dispatch", event: { action: "slotshift-rollback", client_payload: payload } } });
+        const manual = (environment: string) => ({ github: { event_name: "workflow_dispatch", event: { inputs: { environment, version: "", sha: "" } } }, inputs: { environment } });
+        const running = (ctx: Ctx) => Object.entries(rollback.jobs).filter(([, j]) => j.if === undefined || truthy(evaluate(j.if, ctx))).map(([n]) => n);
 
-        it("calls slotshift should-rollback for repository_dispatch only, and never for a manual run", () => {
-            const calling = runs.filter((s) => s.run!.includes("should-rollback"));
-            expect(calling.map((s) => s.id)).to.deep.equal(["alert"]);
-            expect(alertStep.if).to.equal("github.event_name == 'repository_dispatch'");
-            expect(alertStep.run).to.match(/npx slotshift should-rollback --stack="\$EVENT_STACK" --slot="\$EVENT_SLOT" --signal="\$EVENT_SIGNAL" --fired-at="\$EVENT_FIRED_AT" --previous=\S+/);
-            expect(manualStep.if).to.equal("github.event_name == 'workflow_dispatch'");
-            expect(manualStep.run).not.to.match(/EVENT_|should-rollback/);
-            expect(manualStep.run).to.contain('echo "go=true" >> "$GITHUB_OUTPUT"');
-            // Every step that reads the event's data is gated on the event's name.
-            for (const s of runs.filter((x) => /EVENT_|INPUT_/.test(x.run!))) {
-                expect(s.if, s.name).to.match(/^github\.event_name == '(repository_dispatch|workflow_dispatch)'$/);
-            }
-            expect(decide.outputs).to.deep.equal({
-                stack: "${{ steps.manual.outputs.stack || steps.alert.outputs.stack }}",
-                go: "${{ steps.manual.outputs.go || steps.alert.outputs.go }}",
+        it("sends the relay's dispatch straight to one job that calls step.yml with the alert through with:", () => {
+            expect(running(dispatch({ stack: "prod", slot: "green", signal: "error-rate", firedAt: "2026-11-26T14:00:03Z" }))).to.deep.equal(["alert"]);
+            const alert = rollback.jobs.alert;
+            expect(alert.uses).to.equal("./.github/workflows/step.yml");
+            expect(needs(alert)).to.deep.equal([]);
+            expect(alert.with).to.deep.equal({
+                stack: "${{ github.event.client_payload.stack }}",
+                command: "rollback",
+                environment: "${{ github.event.client_payload.stack == 'prod' && 'prod-rollback' || 'staging-rollback' }}",
+                smoke: "public",
+                alert: true,
+                "alert-slot": "${{ github.event.client_payload.slot }}",
+                "alert-signal": "${{ github.event.client_payload.signal }}",
+                "alert-fired-at": "${{ github.event.client_payload.firedAt }}",
             });
-            expect(rollback.jobs.rollback.if).to.equal("needs.decide.outputs.go == 'true' && needs.decide.outputs.stack != 'dev'");
-            expect(rollback.jobs["redeploy-dev"].if).to.equal("needs.decide.outputs.go == 'true' && needs.decide.outputs.stack == 'dev'");
+            // No job of rollback.yml runs on a runner of its own: no second start, no second install.
+            for (const [name, job] of Object.entries(rollback.jobs)) {
+                expect(job.uses, name).to.equal("./.github/workflows/step.yml");
+                expect(job.steps, name).to.equal(undefined);
+                expect(job.permissions, name).to.deep.equal({ contents: "write", "id-token": "write" });
+                expect(job.secrets, name).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
+            }
+        });
+
+        it("lets an alert through only for staging and prod, the stacks with a second slot (without case, as GitHub compares)", () => {
+            const twoSlots = fs
+                .readdirSync(ROOT)
+                .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+                .filter((s): s is string => s !== undefined)
+                .filter((s) => (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${s}.yaml`), "utf8")) as { config: Record<string, { strategy?: string }> }).config["slotshift:rollout"].strategy !== "direct")
+                .sort();
+            expect(twoSlots).to.deep.equal(["prod", "staging"]);
+            const passes = (stack: unknown) => truthy(evaluate(rollback.jobs.alert.if!, dispatch({ stack, slot: "green" })));
+            for (const s of twoSlots) {
+                expect(passes(s), s).to.equal(true);
+            }
+            for (const s of ["dev", "", undefined, null, "x", "prod ", " prod", "prod-rollback", "staging,prod", "prod\n", 'prod"', 0, ["prod"]]) {
+                expect(passes(s), JSON.stringify(s)).to.equal(false);
+            }
+            // GitHub compares strings without case: these pass the if:, and step.yml's first step stops them (below).
+            expect(passes("PROD")).to.equal(true);
+            expect(passes("Staging")).to.equal(true);
+            // The environment is never named from the payload: one of the two rollback environments, whatever the case.
+            for (const stack of ["staging", "prod", "PROD", "Staging", "sTaGiNg"]) {
+                const environment = template(String(rollback.jobs.alert.with?.environment), dispatch({ stack }));
+                expect(environment, stack).to.equal(`${stack.toLowerCase()}-rollback`);
+            }
+        });
+
+        it("runs a manual rollback as before: staging and prod roll back, dev redeploys a version, no alert", () => {
+            expect(running(manual("prod"))).to.deep.equal(["rollback"]);
+            expect(running(manual("staging"))).to.deep.equal(["rollback"]);
+            expect(running(manual("dev"))).to.deep.equal(["redeploy-dev"]);
+            expect(rollback.jobs.rollback.with).to.deep.equal({
+                stack: "${{ github.event.inputs.environment }}",
+                command: "rollback",
+                environment: "${{ github.event.inputs.environment }}-rollback",
+                smoke: "public",
+            });
+            expect(rollback.jobs["redeploy-dev"].with).to.include({ stack: "dev", command: "start", environment: "dev", version: "${{ github.event.inputs.version }}", sha: "${{ github.event.inputs.sha }}" });
+        });
+    });
+
+    describe("step.yml decides an alert under the stack's lock, from the event, not from an empty slot", () => {
+        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+        type Input = { type: string; default?: unknown; required?: boolean };
+        const step = load("step.yml") as unknown as {
+            on: { workflow_call: { inputs: Record<string, Input> } };
+            jobs: { step: { env: Record<string, string>; concurrency: { group: string; "cancel-in-progress": boolean }; steps: Step[] } };
+        };
+        const job = step.jobs.step;
+        const steps = job.steps;
+        const action = parse(fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")) as { outputs: Record<string, { value: string }>; runs: { steps: Step[] } };
+        const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+        const gateAt = at((s) => s.id === "stack");
+        const setupAt = at((s) => s.uses === "./.github/actions/setup");
+        const decisionAt = at((s) => s.id === "alert");
+        const holdAt = at((s) => s.run?.includes("holdUntil") === true);
+        const editAt = at((s) => s.run?.includes('npx slotshift "${args[@]}"') === true);
+        const upAt = at((s) => s.uses?.startsWith("pulumi/actions@") === true);
+        const gate = steps[gateAt];
+        const decision = steps[decisionAt];
+        const readOutputs = action.runs.steps.find((s) => s.id === "previous")!;
+
+        it("takes the alert as inputs: `alert` (a boolean, default false) says whether there is one, never an empty slot", () => {
+            const inputs = step.on.workflow_call.inputs;
+            expect(inputs.alert).to.deep.include({ type: "boolean", default: false });
+            for (const k of ["alert-slot", "alert-signal", "alert-fired-at"]) {
+                expect(inputs[k], k).to.deep.include({ type: "string", default: "" });
+            }
+        });
+
+        it("decides inside the job that holds the stack's lock, after the outputs are read and before the hold, the edit and pulumi up", () => {
+            expect(job.concurrency).to.deep.equal({ group: "slotshift-${{ inputs.stack }}", "cancel-in-progress": false });
+            expect(gateAt, "the exact stack check comes first").to.equal(0);
+            expect([gateAt, setupAt, decisionAt, holdAt, editAt, upAt].every((x) => x >= 0)).to.equal(true);
+            expect(gateAt < setupAt && setupAt < decisionAt && decisionAt < holdAt && decisionAt < editAt && decisionAt < upAt).to.equal(true);
+            // The setup action writes what is deployed to the file the decision reads, and says whether it could.
+            expect(readOutputs.run).to.contain('pulumi stack output --json --stack "$STACK" > .slotshift/previous.json');
+            expect(action.outputs["previous-read"].value).to.equal("${{ steps.previous.outputs.read }}");
+            expect(steps[setupAt].id).to.equal("setup");
+            expect(decision.env!.PREVIOUS_READ).to.equal("${{ steps.setup.outputs.previous-read }}");
+            expect(decision.run).to.contain("previous=.slotshift/previous.json");
+            expect(decision.if).to.equal("inputs.alert && steps.stack.outputs.exact == 'true'");
+        });
+
+        it("runs every step after the decision only when it said go (or when there is no alert)", () => {
+            const later = steps.slice(decisionAt + 1);
+            expect(later.length).to.be.greaterThan(4);
+            const ctx = (alert: boolean, go: string | undefined) => ({
+                inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public" },
+                steps: { stack: { outputs: { exact: "true" } }, setup: { outputs: { "previous-read": "true" } }, alert: { outputs: go === undefined ? {} : { go } } },
+            });
+            for (const s of later) {
+                const name = s.name ?? s.uses ?? s.run;
+                expect(s.if, `${name} has a condition`).to.be.a("string");
+                expect(s.if, name).to.match(/steps\.alert\.outputs\.go == 'true'/);
+                expect(truthy(evaluate(s.if!, ctx(true, "false"))), `${name} on a no-op`).to.equal(false);
+                expect(truthy(evaluate(s.if!, ctx(true, undefined))), `${name} when the decision did not run`).to.equal(false);
+                expect(truthy(evaluate(s.if!, ctx(true, "true"))), `${name} on go`).to.equal(true);
+                expect(truthy(evaluate(s.if!, ctx(false, undefined))), `${name} without an alert`).to.equal(true);
+            }
+        });
+
+        it("hands the event's data to should-rollback through env only: no ${{ }} in any script of step.yml or the setup action", () => {
+            expect(decision.env).to.include({
+                ALERT_SLOT: "${{ inputs.alert-slot }}",
+                ALERT_SIGNAL: "${{ inputs.alert-signal }}",
+                ALERT_FIRED_AT: "${{ inputs.alert-fired-at }}",
+            });
+            expect(job.env.STACK).to.equal("${{ inputs.stack }}");
+            expect(decision.run).to.match(/npx slotshift should-rollback --stack="\$STACK" --slot="\$ALERT_SLOT" --signal="\$ALERT_SIGNAL" --fired-at="\$ALERT_FIRED_AT" \$\{previous:\+--previous="\$previous"\}/);
+            for (const s of [...steps, ...action.runs.steps]) {
+                expect(s.run ?? "", s.name ?? s.run).not.to.contain("${{");
+            }
+            expect(readOutputs.env).to.deep.equal({ STACK: "${{ inputs.stack }}" });
         });
 
         it("never decides from an empty slot: no shell test of the slot, no jq", () => {
-            const text = runs.map((s) => s.run).join("\n");
-            expect(text).not.to.match(/-[zn] "?\$\{?EVENT_SLOT/);
-            expect(text).not.to.match(/\bjq\b/);
-            expect([...text.matchAll(/\$\{?EVENT_SLOT\}?/g)]).to.have.length(1);
+            expect(decision.run).not.to.match(/-[zn] "?\$\{?ALERT_SLOT/);
+            expect(decision.run).not.to.match(/\bjq\b/);
+            expect([...steps.map((s) => s.run ?? "").join("\n").matchAll(/\$\{?ALERT_SLOT\}?/g)]).to.have.length(1);
         });
 
-        it("takes the event's data through env only: no ${{ }} in any script", () => {
-            expect(decide.env).to.include({
-                INPUT_STACK: "${{ github.event.inputs.environment }}",
-                EVENT_STACK: "${{ github.event.client_payload.stack }}",
-                EVENT_SLOT: "${{ github.event.client_payload.slot }}",
-                EVENT_SIGNAL: "${{ github.event.client_payload.signal }}",
-                EVENT_FIRED_AT: "${{ github.event.client_payload.firedAt }}",
-            });
-            for (const job of Object.values(rollback.jobs)) {
-                for (const step of (job.steps ?? []) as Step[]) {
-                    expect(step.run ?? "", step.name ?? step.run).not.to.contain("${{");
-                }
-            }
-        });
-
-        it("hands pulumi only this project's stacks, matched exactly, the same as the manual choice", () => {
-            const pattern = /case "\$EVENT_STACK" in ([a-z|]+)\) pulumi stack output --json --stack "\$EVENT_STACK" > (\S+) ;; esac/.exec(alertStep.run!);
-            expect(pattern, alertStep.run).not.to.equal(null);
+        it("hands pulumi only this project's stacks, matched exactly in the shell before checkout and setup", () => {
+            const pattern = /case "\$STACK" in\s+([a-z|]+)\) echo "exact=true" >> "\$GITHUB_OUTPUT" ;;/.exec(gate.run!);
+            expect(pattern, gate.run).not.to.equal(null);
             const stacks = pattern![1].split("|");
             const files = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((x): x is string => x !== undefined);
             expect([...stacks].sort()).to.deep.equal([...files].sort());
-            expect(stacks).to.deep.equal(rollback.on.workflow_dispatch.inputs.environment.options);
-            expect(alertStep.run).to.contain(`--previous=${pattern![2]}`);
-            expect(manualStep.run).to.contain(`case "$INPUT_STACK" in ${stacks.join("|")})`);
+            expect(gate.run).to.contain(`allowed: ${[...stacks].sort().join(", ")}`);
+            for (const s of steps.slice(gateAt + 1, decisionAt)) {
+                expect(s.if, s.name ?? s.uses).to.equal("steps.stack.outputs.exact == 'true'");
+            }
         });
 
-        describe("the alert step, run as GitHub runs it (bash -eo pipefail, the event in env)", () => {
-            const work = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-decide-"));
+        describe("the alert path, run as GitHub runs it: rollback.yml's if:, then step.yml's steps in order (bash -eo pipefail)", () => {
+            const rollback = load("rollback.yml");
+            const work = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-alert-"));
             const shims = path.join(work, "bin");
             fs.mkdirSync(shims);
-            // npx slotshift is the project's bin; pulumi prints the outputs of a stack with green at 25 % since 12:00.
+            // npx slotshift is the project's bin; pulumi prints the outputs of a stack with green at 25 % since 10 minutes ago.
             fs.writeFileSync(path.join(shims, "npx"), `#!/bin/sh\n[ "$1" = slotshift ] && shift\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, "bin/slotshift.js"))} "$@"\n`, { mode: 0o755 });
-            fs.writeFileSync(path.join(shims, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$PULUMI_CALLS"\ncat "$FAKE_OUTPUTS"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(shims, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$PULUMI_CALLS"\nif [ -n "$FAKE_PULUMI_FAILS" ]; then echo "error: could not reach the backend" >&2; exit 255; fi\ncat "$FAKE_OUTPUTS"\n`, { mode: 0o755 });
+            if (spawnSync("sh", ["-c", "command -v jq"]).status !== 0) {
+                fs.writeFileSync(path.join(shims, "jq"), "#!/bin/sh\ncat > /dev/null\n", { mode: 0o755 });
+            }
             const outputs = path.join(work, "outputs.json");
             const rollout = {
                 strategy: "canary", live: "blue", candidate: "green", weights: { blue: 75, green: 25 }, versions: { blue: "1.0.0", green: "1.1.0" },
@@ -201,78 +420,204 @@ describe("the pipelines", function () {
                 stepTakenAt: new Date(Date.now() - 10 * 60000).toISOString(), transition: "step",
             };
             fs.writeFileSync(outputs, JSON.stringify({ rollout }));
+            /** The steps that run here; the others (checkout, the edit, pulumi up, commit, smoke) are only recorded as reached. */
+            const RUN = new Set(["stack", "alert"]);
 
-            /** Runs the step's script in a copy of the project with the payload given; returns what the workflow sees. */
-            function runAlertStep(payload: { stack?: string; slot?: string; signal?: string; firedAt?: string }) {
+            interface Run {
+                /** The steps reached, by id or name; undefined when rollback.yml's if: skips the job. */
+                reached?: string[];
+                failed?: string;
+                status: Record<string, number | null>;
+                outputs: Record<string, string>;
+                stdout: string;
+                stderr: string;
+                summary: string;
+                pulumi: string;
+                pwned: boolean;
+            }
+
+            /** step.yml as one job: each step's if: evaluated as GitHub would, the run: steps above executed. */
+            function runStep(withInputs: Record<string, unknown>, opts: { pulumiFails?: boolean } = {}): Run {
                 const dir = fs.mkdtempSync(path.join(work, "run-"));
                 for (const f of fs.readdirSync(ROOT).filter((x) => /^Pulumi(\..+)?\.yaml$/.test(x))) {
                     fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
                 }
-                const script = path.join(dir, "step.sh");
-                fs.writeFileSync(script, alertStep.run!);
                 const file = (n: string) => path.join(dir, n);
-                const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
-                    cwd: dir,
-                    encoding: "utf8",
-                    env: {
-                        PATH: `${shims}:${process.env.PATH}`,
-                        GITHUB_OUTPUT: file("output"),
-                        GITHUB_STEP_SUMMARY: file("summary"),
-                        PULUMI_CALLS: file("pulumi-calls"),
-                        FAKE_OUTPUTS: outputs,
-                        EVENT_STACK: payload.stack ?? "",
-                        EVENT_SLOT: payload.slot ?? "",
-                        EVENT_SIGNAL: payload.signal ?? "",
-                        EVENT_FIRED_AT: payload.firedAt ?? "",
-                    },
-                });
                 const read = (n: string) => (fs.existsSync(file(n)) ? fs.readFileSync(file(n), "utf8") : "");
-                return { status: r.status, stdout: r.stdout, stderr: r.stderr, output: read("output"), summary: read("summary"), pulumi: read("pulumi-calls"), pwned: fs.existsSync(file("pwned")) || fs.existsSync(path.join(work, "pwned")) };
+                const inputs = { ...defaults(), ...withInputs };
+                const ctx: Ctx = { inputs, steps: {} as Record<string, { outputs: Record<string, string> }> };
+                // The job's env that the scripts read (the rest is cloud credentials and variables).
+                const jobEnv = { STACK: template(job.env.STACK, ctx) };
+                const r: Run = { reached: [], status: {}, outputs: {}, stdout: "", stderr: "", summary: "", pulumi: "", pwned: false };
+                let n = 0;
+                const bash = (id: string, script: string, env: Record<string, string>): Record<string, string> => {
+                    const out = file(`output-${n++}`);
+                    fs.writeFileSync(path.join(dir, "step.sh"), script);
+                    const p = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", path.join(dir, "step.sh")], {
+                        cwd: dir,
+                        encoding: "utf8",
+                        env: {
+                            PATH: `${shims}:${process.env.PATH}`,
+                            GITHUB_OUTPUT: out,
+                            GITHUB_STEP_SUMMARY: file("summary"),
+                            PULUMI_CALLS: file("pulumi-calls"),
+                            FAKE_OUTPUTS: outputs,
+                            ...(opts.pulumiFails ? { FAKE_PULUMI_FAILS: "1" } : {}),
+                            ...jobEnv,
+                            ...env,
+                        },
+                    });
+                    r.status[id] = p.status;
+                    r.stdout += p.stdout;
+                    r.stderr += p.stderr;
+                    r.outputs[id] = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
+                    if (p.status !== 0) {
+                        r.failed = id;
+                    }
+                    return Object.fromEntries(r.outputs[id].split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+                };
+                const stepsCtx = ctx.steps as Record<string, { outputs: Record<string, string> }>;
+                for (const s of steps) {
+                    if (r.failed !== undefined) {
+                        break; // every later step's if: implies success()
+                    }
+                    if (s.if !== undefined && !truthy(evaluate(s.if, ctx))) {
+                        continue;
+                    }
+                    const id = s.id ?? s.name ?? s.uses!;
+                    r.reached!.push(id);
+                    const env = Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, template(v, ctx)]));
+                    if (s.run !== undefined && RUN.has(id)) {
+                        stepsCtx[id] = { outputs: bash(id, s.run, env) };
+                    } else if (s.uses === "./.github/actions/setup") {
+                        // The setup action's last step, as the composite runs it; the rest installs tools.
+                        const actionCtx: Ctx = { inputs: { stack: template(String(s.with!.stack), ctx) }, steps: {} };
+                        const readEnv = Object.fromEntries(Object.entries(readOutputs.env!).map(([k, v]) => [k, template(v, actionCtx)]));
+                        (actionCtx.steps as Record<string, unknown>).previous = { outputs: bash("setup", readOutputs.run!, readEnv) };
+                        stepsCtx[id] = { outputs: Object.fromEntries(Object.entries(action.outputs).map(([k, o]) => [k, template(o.value, actionCtx)])) };
+                    }
+                }
+                r.summary = read("summary");
+                r.pulumi = read("pulumi-calls");
+                r.pwned = fs.existsSync(file("pwned")) || fs.existsSync(path.join(work, "pwned"));
+                return r;
             }
-            const recent = () => new Date(Date.now() - 5 * 60000).toISOString();
 
-            it("rolls back the candidate carrying traffic: go=true, stack=prod", () => {
-                const r = runAlertStep({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() });
-                expect(r.status, r.stderr).to.equal(0);
-                expect(r.output).to.equal("go=true\nstack=prod\n");
+            /** The relay's dispatch: rollback.yml's alert job, if its if: lets it run, with its with: evaluated. */
+            function runDispatch(payload: Record<string, unknown>, opts: { pulumiFails?: boolean } = {}): Run {
+                const ctx = { github: { event_name: "repository_dispatch", event: { action: "slotshift-rollback", client_payload: payload } } };
+                const alertJob = rollback.jobs.alert;
+                if (!truthy(evaluate(alertJob.if!, ctx))) {
+                    return { status: {}, outputs: {}, stdout: "", stderr: "", summary: "", pulumi: "", pwned: false };
+                }
+                const withInputs = Object.fromEntries(Object.entries(alertJob.with!).map(([k, v]) => [k, typeof v === "string" ? template(v, ctx) : v]));
+                return runStep(withInputs, opts);
+            }
+
+            const recent = () => new Date(Date.now() - 5 * 60000).toISOString();
+            const ACTED = ["slotshift ${{ inputs.command }}", "pulumi up", "Commit the stack file", "Smoke test"];
+            const DECIDED = ["stack", "actions/checkout@v4.2.2", "setup", "alert"];
+
+            it("rolls back the candidate carrying traffic: go, then the edit, pulumi up, the commit and the smoke test", () => {
+                const r = runDispatch({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() });
+                expect(r.failed, r.stderr).to.equal(undefined);
+                expect(r.outputs.alert).to.equal("go=true\nstack=prod\n");
                 expect(r.pulumi).to.equal("stack output --json --stack prod\n");
-                expect(r.stdout).to.match(/^rollback prod: green is prod's candidate at 25 %/);
+                expect(r.stdout).to.match(/^rollback prod: green is prod's candidate at 25 %/m);
+                expect(r.reached).to.deep.equal([...DECIDED, ...ACTED]);
             });
 
-            it("succeeds as a no-op on the shared database's alert (no slot), saying why in the summary", () => {
-                const r = runAlertStep({ stack: "prod", slot: "", signal: "db-connections", firedAt: recent() });
-                expect(r.status, r.stderr).to.equal(0);
-                expect(r.output).to.equal("go=false\n");
+            it("succeeds as a no-op on the shared database's alert (no slot), saying why in the summary, and goes no further", () => {
+                const r = runDispatch({ stack: "prod", slot: "", signal: "db-connections", firedAt: recent() });
+                expect(r.failed, r.stderr).to.equal(undefined);
+                expect(r.outputs.alert).to.equal("go=false\n");
                 expect(r.summary).to.match(/^slotshift should-rollback: no rollback: the alert on prod names no slot .*\n$/);
+                expect(r.reached).to.deep.equal(DECIDED);
             });
 
             it("succeeds as a no-op on a stale alert and on the live slot", () => {
-                expect(runAlertStep({ stack: "prod", slot: "green", firedAt: new Date(Date.now() - 60 * 60000).toISOString() }).output).to.equal("go=false\n");
-                expect(runAlertStep({ stack: "prod", slot: "blue", firedAt: recent() }).output).to.equal("go=false\n");
+                for (const p of [{ stack: "prod", slot: "green", firedAt: new Date(Date.now() - 60 * 60000).toISOString() }, { stack: "prod", slot: "blue", firedAt: recent() }]) {
+                    const r = runDispatch(p);
+                    expect(r.failed, r.stderr).to.equal(undefined);
+                    expect(r.outputs.alert, JSON.stringify(p)).to.equal("go=false\n");
+                    expect(r.reached).to.deep.equal(DECIDED);
+                }
+            });
+
+            it("skips the job for dev and any stack but staging and prod, and stops a wrong-case stack before checkout and pulumi", () => {
+                for (const stack of ["dev", "x", "", 'prod"; touch pwned; echo "']) {
+                    const r = runDispatch({ stack, slot: "green", firedAt: recent() });
+                    expect(r.reached, stack).to.equal(undefined);
+                }
+                const r = runDispatch({ stack: "PROD", slot: "green", firedAt: recent() });
+                expect(r.failed, r.stderr).to.equal(undefined);
+                expect(r.reached).to.deep.equal(["stack"]);
+                expect(r.outputs.stack).to.equal("exact=false\n");
+                expect(r.pulumi).to.equal("");
+                expect(r.summary).to.equal('slotshift step: no rollback: stack "PROD" is not exactly a stack of this project; allowed: dev, prod, staging\n');
             });
 
             it("runs none of the event's data as code, and hands pulumi no stack but the project's", () => {
-                const firedAt = new Date(Date.now() - 5 * 60000).toISOString();
+                const firedAt = recent();
+                // Straight into step.yml too, as if a caller had no if: at all.
+                const direct = runStep({ stack: 'prod"; touch pwned; echo "', command: "rollback", environment: "x", alert: true, "alert-slot": "$(touch pwned)", "alert-fired-at": firedAt });
+                expect(direct.failed, direct.stderr).to.equal(undefined);
+                expect(direct.reached).to.deep.equal(["stack"]);
+                expect(direct.pwned).to.equal(false);
+                expect(direct.pulumi).to.equal("");
+                expect(direct.summary).to.equal('slotshift step: no rollback: stack "prod???touch?pwned??echo??" is not exactly a stack of this project; allowed: dev, prod, staging\n');
                 const payloads = [
-                    { stack: 'prod"; touch pwned; echo "', slot: "$(touch pwned)", signal: "`touch pwned`", firedAt },
-                    { stack: "PROD", slot: "green", firedAt },
+                    { stack: "prod", slot: "$(touch pwned)", signal: "`touch pwned`", firedAt },
                     { stack: "prod", slot: "green\ngo=true", signal: "--help\nstack=prod", firedAt },
+                    { stack: "staging", slot: "green; touch pwned", signal: "$(touch pwned)", firedAt },
                 ];
                 for (const p of payloads) {
-                    const r = runAlertStep(p);
+                    const r = runDispatch(p);
                     const what = JSON.stringify(p);
-                    expect(r.status, `${what}: ${r.stderr}`).to.equal(0);
-                    expect(r.output, what).to.equal("go=false\n");
+                    expect(r.failed, `${what}: ${r.stderr}`).to.equal(undefined);
+                    expect(r.outputs.alert, what).to.equal("go=false\n");
                     expect(r.pwned, what).to.equal(false);
-                    expect(r.pulumi, what).to.equal(p.stack === "prod" ? "stack output --json --stack prod\n" : "");
-                    expect(r.stdout.split("\n"), what).to.have.length(2);
+                    expect(r.pulumi, what).to.equal(`stack output --json --stack ${p.stack}\n`);
+                    expect(r.reached, what).to.deep.equal(DECIDED);
+                    expect(r.stdout.split("\n").filter((l) => l.startsWith("no rollback")), what).to.have.length(1);
                 }
-                const r = runAlertStep({ stack: "prod", slot: "green", firedAt: "$(touch pwned)" });
-                expect(r.status).to.equal(2);
+                const r = runDispatch({ stack: "prod", slot: "green", firedAt: "$(touch pwned)" });
+                expect(r.failed).to.equal("alert");
+                expect(r.status.alert).to.equal(2);
                 expect(r.pwned).to.equal(false);
-                expect(r.output).to.equal("");
+                expect(r.outputs.alert).to.equal("");
+                expect(r.reached).to.deep.equal(DECIDED);
+            });
+
+            it("fails, and never takes them for 'never updated', when the stack's outputs cannot be read; the event alone still settles a no-op", () => {
+                const r = runDispatch({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() }, { pulumiFails: true });
+                expect(r.outputs.setup).to.equal("read=false\n");
+                expect(r.failed).to.equal("alert");
+                expect(r.status.alert).to.equal(2);
+                expect(r.outputs.alert).to.equal("");
+                expect(r.stderr).to.contain("the outputs of prod could not be read");
+                expect(r.reached).to.deep.equal(DECIDED);
+                const db = runDispatch({ stack: "prod", slot: "", signal: "db-connections", firedAt: recent() }, { pulumiFails: true });
+                expect(db.failed, db.stderr).to.equal(undefined);
+                expect(db.outputs.alert).to.equal("go=false\n");
+            });
+
+            it("fails a caller's unknown or wrong-case stack when there is no alert", () => {
+                const r = runStep({ stack: "Prod", command: "rollback", environment: "prod-rollback" });
+                expect(r.failed).to.equal("stack");
+                expect(r.status.stack).to.equal(1);
+                expect(r.reached).to.deep.equal(["stack"]);
+                expect(r.pulumi).to.equal("");
+                const ok = runStep({ stack: "prod", command: "rollback", environment: "prod-rollback" });
+                expect(ok.failed, ok.stderr).to.equal(undefined);
+                expect(ok.reached).to.deep.equal(["stack", "actions/checkout@v4.2.2", "setup", ...ACTED]);
             });
         });
+
+        /** step.yml's inputs with their defaults, as a caller that gives none of them gets them. */
+        function defaults(): Record<string, unknown> {
+            return Object.fromEntries(Object.entries(step.on.workflow_call.inputs).filter(([, i]) => "default" in i).map(([k, i]) => [k, i.default]));
+        }
     });
 
     describe("secrets", () => {
