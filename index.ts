@@ -10,6 +10,7 @@ import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
 import { ResourceGroup } from "@pulumi/azure-native/resources";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
 import { BlueGreenApp } from "./components/blueGreenApp";
+import { connectCluster } from "./components/cluster";
 import { DeploymentDashboard } from "./components/deploymentDashboard";
 import { MonitoringAlerts } from "./components/monitoringAlerts";
 import { Telemetry } from "./components/telemetry";
@@ -84,12 +85,19 @@ export = async () => {
         location,
         tags: { app: cfg.app.name, environment: cfg.environment, "managed-by": "slotshift" },
     });
-    const namespace = new Namespace(`${prefix}-ns`, {
-        metadata: {
-            name: cfg.app.namespace ?? prefix,
-            labels: { app: cfg.app.name, environment: cfg.environment, "app.kubernetes.io/managed-by": "slotshift" },
+    // Every Kubernetes resource goes to the stack's own cluster (slotshift:cluster), never to the current kubeconfig context.
+    const cluster = connectCluster(prefix, cfg.cluster);
+    const kubernetes = { providers: { kubernetes: cluster.provider } };
+    const namespace = new Namespace(
+        `${prefix}-ns`,
+        {
+            metadata: {
+                name: cfg.app.namespace ?? prefix,
+                labels: { app: cfg.app.name, environment: cfg.environment, "app.kubernetes.io/managed-by": "slotshift" },
+            },
         },
-    });
+        { provider: cluster.provider },
+    );
     const subscriptionId = getClientConfigOutput().subscriptionId;
     const azureId = (resourceGroup: string, provider: string, name: string) =>
         pulumi.interpolate`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
@@ -104,17 +112,17 @@ export = async () => {
         workspaceName: `${prefix}-logs`,
         existingWorkspace: a.workspace,
         namespace: namespace.metadata.name,
-    });
+    }, kubernetes);
     const app = new BlueGreenApp(prefix, {
         config: cfg,
         decision,
         stack,
-        location,
+        location: cluster.location,
         resourceGroupName: resourceGroup.name,
         namespace: namespace.metadata.name,
         telemetrySecret: telemetry.secretName,
         registry: cfg.app.registry && { username: cfg.app.registry.username, password: pulumi.secret(cfg.app.registry.password) },
-    });
+    }, kubernetes);
 
     const colours = cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS];
     const databaseServerId = a.database && azureId(a.database.resourceGroup, "Microsoft.DBforPostgreSQL/flexibleServers", a.database.server);

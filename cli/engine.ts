@@ -32,6 +32,8 @@ export interface PlannedResource {
     readonly inputs: Record<string, unknown>;
     /** Logical names of the resources this one waits for: `dependsOn` and those whose outputs feed its inputs. */
     readonly dependsOn: string[];
+    /** The logical name of the explicit provider a custom resource uses; null for the package's default provider (and for components). */
+    readonly provider: string | null;
 }
 
 /** The result of one offline run. The JSON of `plan --json` is this, less nothing. */
@@ -60,6 +62,11 @@ export interface PlanOptions {
     readonly secrets?: Readonly<Record<string, string>>;
     /** The outputs of the stack's last update (what `pulumi stack output --json` wrote); none on a first deploy. */
     readonly previous?: StackOutputs;
+    /**
+     * Resources whose create or update fails, as the cloud would fail them (tests): the plan then
+     * has an error and keeps only the stack outputs the program managed to register, as Pulumi does.
+     */
+    readonly failing?: readonly string[];
     /** Outputs of other stacks, by stack name, for stack references. */
     readonly references?: Readonly<Record<string, StackOutputs>>;
     /**
@@ -184,6 +191,22 @@ export function offlineDigest(ref: string): string {
 }
 
 /** Answers for provider functions the program calls, unless a plan supplies its own. */
+/** The region the offline plan gives every cluster (a real update reads the cluster's own). */
+export const OFFLINE_CLUSTER_LOCATION = "westeurope";
+
+/** A kubeconfig shaped like an AKS user credential of an Entra ID cluster (exec format): no secret in it. */
+function offlineKubeconfig(cluster: string): string {
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{ name: ${cluster}, cluster: { server: "https://${cluster}.hcp.offline.azmk8s.io:443" } }]`,
+        `contexts: [{ name: ${cluster}, context: { cluster: ${cluster}, user: clusterUser } }]`,
+        `current-context: ${cluster}`,
+        "users: [{ name: clusterUser, user: { exec: { apiVersion: client.authentication.k8s.io/v1beta1, command: kubelogin, args: [get-token, --login, azurecli] } } }]",
+        "",
+    ].join("\n");
+}
+
 const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
     "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({ name: inputs.name, sha256Digest: offlineDigest(String(inputs.name)) }),
     // The subscription the offline plan pretends to deploy to.
@@ -193,6 +216,11 @@ const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>)
         clientId: "00000000-0000-0000-0000-000000000000",
         objectId: "00000000-0000-0000-0000-000000000000",
     }),
+    // The stack's AKS cluster (components/cluster.ts): a kubeconfig of its own, and its region.
+    "azure-native:containerservice:listManagedClusterUserCredentials": (inputs) => ({
+        kubeconfigs: [{ name: "clusterUser", value: Buffer.from(offlineKubeconfig(String(inputs.resourceName))).toString("base64") }],
+    }),
+    "azure-native:containerservice:getManagedCluster": (inputs) => ({ name: inputs.resourceName, location: OFFLINE_CLUSTER_LOCATION }),
     // The rollback relay's reads (components/rollbackRelay.ts): a package SAS, the storage key, the function key.
     "azure-native:storage:listStorageAccountServiceSAS": () => ({ serviceSasToken: "sv=offline&sig=offline" }),
     "azure-native:storage:listStorageAccountKeys": () => ({ keys: [{ keyName: "key1", value: "offline-storage-key", permissions: "FULL" }] }),
@@ -259,6 +287,8 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     let stackUrn: string | undefined;
     let outputs: StackOutputs = {};
 
+    /** Whether a resource of `options.failing` was failed in this run. */
+    let failedOnPurpose = false;
     const mocks: pulumi.runtime.Mocks = {
         newResource(args) {
             if (args.type === "pulumi:pulumi:StackReference") {
@@ -269,6 +299,10 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
                     id: refName,
                     state: { name: refName, outputs: refOutputs ?? {}, secretOutputNames: [] },
                 };
+            }
+            if (options.failing?.includes(args.name)) {
+                failedOnPurpose = true;
+                throw new Error(`${args.type} ${args.name} failed (the offline engine was told to fail it)`);
             }
             const inputs = reveal(args.inputs) as Record<string, unknown>;
             return { id: args.custom ? `${args.name}-id` : undefined, state: computedState(args.type, args.name, inputs) };
@@ -303,6 +337,8 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
                 custom: req.getCustom(),
                 inputs: plain(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
                 dependsOn: req.getDependenciesList().map((urn) => urnToName.get(urn) ?? urnName(urn)),
+                // A provider reference is `<urn>::<id>`; the SDK names a default provider `default...`.
+                provider: providerName(req.getProvider()),
             });
         }
         return register(req, (err, res) => {
@@ -357,7 +393,10 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
         fail(e);
     }
     try {
-        await pulumi.runtime.disconnect();
+        const drained = pulumi.runtime.disconnect();
+        // After a failed resource the engine cancels the update; under mocks the registrations that
+        // wait on the failed one never settle, so the wait for the queue to drain is bounded then.
+        await (failedOnPurpose ? Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 500))]) : drained);
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
@@ -372,10 +411,20 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
     } catch {
         environment = null;
     }
-    return { stack: options.stack, environment, ok: error === null, error, resources, outputs: error ? {} : outputs, warnings };
+    return { stack: options.stack, environment, ok: error === null, error, resources, outputs, warnings };
+}
+
+/** The logical name of an explicit provider from its reference; null for none or a default provider. */
+function providerName(ref: string): string | null {
+    if (!ref) {
+        return null;
+    }
+    const name = urnName(ref.slice(0, ref.lastIndexOf("::")));
+    return name.startsWith("default") ? null : name;
 }
 
 interface RegisterRequest {
+    getProvider(): string;
     getType(): string;
     getName(): string;
     getParent(): string;

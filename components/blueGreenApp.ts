@@ -18,8 +18,8 @@ export interface BlueGreenAppArgs {
     readonly decision: Decision;
     /** The stack name: prefixes public names, so stacks never collide. */
     readonly stack: string;
-    /** The Azure region of the slots' load balancers. */
-    readonly location: string;
+    /** The Azure region of the slots' load balancers: the cluster's, as Azure reports it. */
+    readonly location: pulumi.Input<string>;
     /** The resource group of the Azure resources. */
     readonly resourceGroupName: pulumi.Input<string>;
     /** The namespace of the Kubernetes objects. */
@@ -60,15 +60,24 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         const direct = r.strategy === "direct";
         const colours: SlotColour[] = direct ? [r.live] : [...SLOT_COLOURS];
 
-        // A private registry: the lookups authenticate through a provider of their own, the pods
-        // pull with a Secret. The password stays a Pulumi secret in both.
-        let imageOpts: pulumi.ComponentResourceOptions = { parent: this };
+        // The registry lookups go through a Docker provider of the app's own with the daemon check
+        // off: reading a digest talks to the registry's API only, so neither pulumi preview nor up
+        // needs a Docker engine (a dev build and publishMovingTags still do). A private registry
+        // authenticates the lookups here and the pods' pulls with a Secret; the password stays a
+        // Pulumi secret in both.
+        const server = cfg.app.image.includes("/") && /[.:]/.test(cfg.app.image.split("/")[0]) ? cfg.app.image.split("/")[0] : "docker.io";
+        const password = args.registry && pulumi.secret(args.registry.password);
+        const docker = new DockerProvider(
+            `${name}-registry`,
+            {
+                disableDockerDaemonCheck: true,
+                ...(args.registry === undefined ? {} : { registryAuth: [{ address: server, username: args.registry.username, password: password! }] }),
+            },
+            { parent: this },
+        );
+        const imageOpts: pulumi.ComponentResourceOptions = { parent: this, providers: { docker } };
         let pullSecret: pulumi.Output<string> | undefined;
-        if (args.registry) {
-            const server = cfg.app.image.includes("/") && /[.:]/.test(cfg.app.image.split("/")[0]) ? cfg.app.image.split("/")[0] : "docker.io";
-            const password = pulumi.secret(args.registry.password);
-            const docker = new DockerProvider(`${name}-registry`, { registryAuth: [{ address: server, username: args.registry.username, password }] }, { parent: this });
-            imageOpts = { parent: this, providers: { docker } };
+        if (args.registry && password) {
             const user = args.registry.username;
             const auth = password.apply((p) => JSON.stringify({ auths: { [server]: { username: user, password: p, auth: Buffer.from(`${user}:${p}`).toString("base64") } } }));
             const secret = new Secret(
@@ -135,6 +144,10 @@ export class BlueGreenApp extends pulumi.ComponentResource {
             );
         }
 
+        // What must have been applied for this update's rollout state to be true: every slot's
+        // Deployment and the router. A rollout output that waited on less would be recorded by a failed
+        // update as if its step had happened, and the next update would decide from a state that never was.
+        const applied: pulumi.Output<unknown>[] = colours.map((c) => slots[c].deployment.id);
         let publicName: pulumi.Output<string>;
         if (direct) {
             publicName = slots[r.live].hostname;
@@ -155,16 +168,18 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     candidateWeight: r.weight,
                     raising: args.decision.raising,
                     slots: {
-                        blue: { target: slots.blue.hostname, readyWhen: slots.blue.deployment },
-                        green: { target: slots.green.hostname, readyWhen: slots.green.deployment },
+                        // Routing waits for the slot's pods and for its Service's public address.
+                        blue: { target: slots.blue.hostname, readyWhen: [slots.blue.deployment, slots.blue.service] },
+                        green: { target: slots.green.hostname, readyWhen: [slots.green.deployment, slots.green.service] },
                     },
                 },
                 { parent: this },
             );
             publicName = tm.fqdn;
+            applied.push(tm.endpoints.blue.id, tm.endpoints.green.id);
             this.trafficManagerProfileId = tm.profileId;
         } else {
-            new GatewayRoute(
+            const route = new GatewayRoute(
                 `${name}-route`,
                 {
                     app: cfg.app.name,
@@ -178,11 +193,12 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     pinTenants: args.decision.state.pinTenants && isRunning(cfg, otherSlot(r.live)),
                     tenantHeader: cfg.traffic.tenantHeader,
                     pinnedTenants: cfg.traffic.pinnedTenants,
-                    readyWhen: [slots.blue.deployment, slots.green.deployment],
+                    readyWhen: [slots.blue.deployment, slots.green.deployment, slots.blue.service, slots.green.service],
                 },
                 { parent: this },
             );
             publicName = pulumi.output(cfg.traffic.hostnames[0] ?? slots[r.live].hostname);
+            applied.push(route.routeName);
         }
 
         const digestOf = (colour: SlotColour): pulumi.Output<string | null> => {
@@ -190,7 +206,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
             return image === undefined ? pulumi.output(null) : image.digest;
         };
         this.rollout = pulumi
-            .all([digestOf("blue"), digestOf("green")])
+            .all([digestOf("blue"), digestOf("green"), pulumi.all(applied)])
             .apply(([blue, green]): RolloutState => ({ ...args.decision.state, digests: { blue, green } }));
         this.endpoints = pulumi
             .all([publicName, slots.blue?.hostname ?? null, slots.green?.hostname ?? null])

@@ -38,7 +38,7 @@ export interface SlotArgs {
     /** The Azure DNS label of the slot's load balancer: its own public name, for smoke tests. */
     readonly dnsLabel: string;
     /** The Azure region, to spell the public name `<label>.<region>.cloudapp.azure.com`. */
-    readonly location: string;
+    readonly location: pulumi.Input<string>;
     /** The port the slot's load balancer publishes (the router's probe port). @default 80 */
     readonly publicPort?: number;
     /** Requests and limits. @default 100m/128Mi requested, 500m/256Mi limit */
@@ -67,6 +67,11 @@ export const RUN_AS_USER = 10001;
 export class Slot extends pulumi.ComponentResource {
     /** The Deployment: routers depend on it, so traffic never reaches a slot that is not ready. */
     public readonly deployment: Deployment;
+    /**
+     * The LoadBalancer Service: Pulumi's Kubernetes provider counts it ready only once Azure has
+     * given it a public address, so routing that depends on it never points at a name with no address.
+     */
+    public readonly service: Service;
     /** The Service's name inside the namespace. */
     public readonly serviceName: pulumi.Output<string>;
     /** The slot's own public name, `<label>.<region>.cloudapp.azure.com`. */
@@ -185,7 +190,7 @@ export class Slot extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const service = new Service(
+        const service = (this.service = new Service(
             `${name}-service`,
             {
                 metadata: {
@@ -201,7 +206,7 @@ export class Slot extends pulumi.ComponentResource {
                 },
             },
             { parent: this },
-        );
+        ));
 
         new PodDisruptionBudget(
             `${name}-pdb`,
@@ -214,7 +219,7 @@ export class Slot extends pulumi.ComponentResource {
         );
 
         this.serviceName = service.metadata.name;
-        this.hostname = pulumi.output(`${args.dnsLabel}.${args.location}.cloudapp.azure.com`);
+        this.hostname = pulumi.interpolate`${args.dnsLabel}.${args.location}.cloudapp.azure.com`;
         this.registerOutputs({ serviceName: this.serviceName, hostname: this.hostname });
     }
 }

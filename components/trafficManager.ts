@@ -7,8 +7,8 @@ import { trafficManagerWeights } from "../rollout/routing";
 export interface TrafficManagerSlot {
     /** The slot's public name, the endpoint's target. */
     readonly target: pulumi.Input<string>;
-    /** What must be ready before the endpoint routes to it (the slot's Deployment). */
-    readonly readyWhen: pulumi.Resource;
+    /** What must be ready before the endpoint routes to it: the slot's Deployment and its Service (with its public address). */
+    readonly readyWhen: readonly pulumi.Resource[];
 }
 
 export interface TrafficManagerArgs {
@@ -113,7 +113,7 @@ export class TrafficManager extends pulumi.ComponentResource {
                     endpointStatus: routing[colour].status,
                 },
                 // Routing waits for the slot to be ready: an update never sends traffic to pods that are not.
-                { parent: this, dependsOn: [args.slots[colour].readyWhen, ...first] },
+                { parent: this, dependsOn: [...args.slots[colour].readyWhen, ...first] },
             );
         }
         this.endpoints = endpoints;

@@ -90,6 +90,13 @@ const isoDate = z.iso.datetime({ error: "an ISO 8601 UTC time, e.g. 2025-11-19T1
 /** An Azure subscription ID: a GUID. */
 const subscriptionId = pattern(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "an Azure subscription ID (a GUID)", 36);
 
+/** An AKS cluster's name: 1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit. */
+const aksName = pattern(/^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$/, "an AKS cluster name: 1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit", 63);
+
+const CLUSTER =
+    "the AKS cluster the stack deploys to: { resourceGroup, name } (and subscriptionId when it is in another subscription than the stack's), " +
+    "e.g. pulumi config set --path 'slotshift:cluster.resourceGroup' my-aks-rg and pulumi config set --path 'slotshift:cluster.name' my-aks";
+
 /** A GitHub repository: `owner/name`, as GitHub allows them. */
 const githubRepository = pattern(
     /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/,
@@ -273,9 +280,16 @@ function schemaFor(env: Environment, stack: string) {
         })
         .optional();
 
+    /** The AKS cluster: every Kubernetes resource of the stack goes to it through an explicit provider. */
+    const cluster = z.strictObject(
+        { resourceGroup: resourceGroupName, name: aksName, subscriptionId: subscriptionId.optional() },
+        { error: (issue) => (issue.input === undefined ? CLUSTER : `an object: ${CLUSTER}`) },
+    );
+
     return z
         .strictObject({
             environment: oneOf(ENVIRONMENTS),
+            cluster,
             app,
             slots: z
                 .strictObject({ blue: slot.prefault({}), green: slot.prefault({}) })
@@ -391,6 +405,7 @@ export type RolloutConfig = SlotshiftConfig["rollout"];
 export type TrafficConfig = SlotshiftConfig["traffic"];
 export type AlertsConfig = SlotshiftConfig["alerts"];
 export type RollbackConfig = NonNullable<SlotshiftConfig["rollback"]>;
+export type ClusterConfig = SlotshiftConfig["cluster"];
 
 /** The slot that is not `colour`. */
 export function otherSlot(colour: SlotColour): SlotColour {
@@ -398,7 +413,7 @@ export function otherSlot(colour: SlotColour): SlotColour {
 }
 
 /** The known `slotshift:` keys, for suggestions. */
-export const TOP_LEVEL_KEYS = ["environment", "app", "slots", "rollout", "promotion", "traffic", "alerts", "rollback"] as const;
+export const TOP_LEVEL_KEYS = ["environment", "cluster", "app", "slots", "rollout", "promotion", "traffic", "alerts", "rollback"] as const;
 
 /**
  * Raw config as Pulumi gives it to a program: `namespace:key` to a string,

@@ -36,6 +36,7 @@ describe("stack config", () => {
     describe("defaults", () => {
         const minimal = (env: string) =>
             ({
+                "slotshift:cluster": JSON.stringify({ resourceGroup: "aks-rg", name: "aks" }),
                 "slotshift:app": JSON.stringify({ name: "shop", image: "ghcr.io/acme/shop" }),
                 "slotshift:slots": JSON.stringify({ blue: { version: env === "dev" ? "1.0.0-alpha.1" : "1.0.0", gitSha: "abcdef1" } }),
             }) as Record<string, string>;

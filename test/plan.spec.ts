@@ -134,7 +134,7 @@ describe("the offline plan", () => {
             expect(doc).to.include({ stack: "prod", environment: "prod", ok: true, error: null });
             expect(doc.warnings).to.deep.equal([]);
             for (const r of doc.resources as Record<string, unknown>[]) {
-                expect(r).to.have.all.keys("type", "name", "parent", "custom", "inputs", "dependsOn");
+                expect(r).to.have.all.keys("type", "name", "parent", "custom", "inputs", "dependsOn", "provider");
             }
         });
 

@@ -9,6 +9,7 @@
 //      BENCH_REFERENCES, as for the program (the stacks it reads besides its own).
 import * as pulumi from "@pulumi/pulumi";
 import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
+import { getManagedClusterOutput, listManagedClusterUserCredentialsOutput } from "@pulumi/azure-native/containerservice";
 import * as fs from "fs";
 import { SECRET_MARK } from "../../rollout/errors";
 import { quietPromiseStamps } from "../../runtime/stackTraces";
@@ -20,6 +21,7 @@ interface Registration {
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
     readonly dependsOn: readonly string[];
+    readonly provider: string | null;
 }
 
 /** A component of the program, replayed: its outputs are registered once its children are. */
@@ -36,6 +38,13 @@ const replay = JSON.parse(fs.readFileSync(process.env.BENCH_REPLAY!, "utf8")) as
 /** The SDK module of a type token. Required here, as the program requires its modules when it loads. */
 function moduleOf(type: string): Record<string, ResourceClass | undefined> | undefined {
     const [pkg, mod] = type.split(":");
+    if (pkg === "pulumi" && mod === "providers") {
+        // A provider resource: `pulumi:providers:<package>` is the package's Provider class.
+        const name = type.split(":")[2];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const m = require(name === "docker" ? "@pulumi/docker" : `@pulumi/${name}/provider`) as { Provider: ResourceClass };
+        return { [name]: m.Provider };
+    }
     const modulePath = pkg === "azure-native" ? `@pulumi/azure-native/${mod}` : pkg === "kubernetes" ? `@pulumi/kubernetes/${mod}` : undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return modulePath === undefined ? undefined : (require(modulePath) as Record<string, ResourceClass | undefined>);
@@ -72,6 +81,12 @@ export = async () => {
         await new pulumi.StackReference(`replay-${stack}`, { name: `organization/${pulumi.getProject()}/${stack}` }).getOutputDetails("rollout");
     }
     const subscriptionId = getClientConfigOutput().subscriptionId;
+    // The program's reads of its cluster (components/cluster.ts), when it has one.
+    if (replay.resources.some((r) => r.type === "pulumi:providers:kubernetes")) {
+        const cluster = { resourceGroupName: "replay-rg", resourceName: "replay-cluster" };
+        listManagedClusterUserCredentialsOutput({ ...cluster, format: "exec" }).kubeconfigs.apply((k) => k.length);
+        getManagedClusterOutput(cluster).location.apply((l) => l);
+    }
     const made = new Map<string, pulumi.Resource>();
     const find = (name: string, of: string) => {
         const r = made.get(name);
@@ -88,6 +103,7 @@ export = async () => {
         const opts = {
             parent: r.parent === null ? undefined : find(r.parent, r.name),
             dependsOn: r.dependsOn.filter((d) => d !== r.parent).map((d) => find(d, r.name)),
+            ...(r.provider === null ? {} : { provider: find(r.provider, r.name) as pulumi.ProviderResource }),
         };
         if (r.custom) {
             made.set(r.name, new (classOf(r.type))(r.name, secretsBack(r.inputs) as Record<string, unknown>, opts));
