@@ -15,7 +15,7 @@ import { DeploymentDashboard } from "./components/deploymentDashboard";
 import { MonitoringAlerts } from "./components/monitoringAlerts";
 import { Telemetry } from "./components/telemetry";
 import { RollbackRelay } from "./components/rollbackRelay";
-import { CLUSTER_WORKSPACE_MISSING, alertRules } from "./rollout/alerts";
+import { CLUSTER_WORKSPACE_MISSING, ROLLBACK_PATH_MISSING, alertRules } from "./rollout/alerts";
 import { now } from "./rollout/clock";
 import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
 import { decide } from "./rollout/decide";
@@ -148,6 +148,9 @@ export = async () => {
         // A Pulumi secret end to end: it never appears in plain outputs or the preview.
         webhooks.rollback = pulumi.secret(a.webhookUrl);
     }
+    if (cfg.rollout.strategy !== "direct" && Object.keys(webhooks).length === 0) {
+        pulumi.log.warn(ROLLBACK_PATH_MISSING);
+    }
     new MonitoringAlerts(`${prefix}-alerts`, {
         app: cfg.app.name,
         stack,
@@ -159,6 +162,7 @@ export = async () => {
             alerts: a,
             colours,
             cluster: clusterWorkspaceId !== undefined,
+            healthPath: cfg.app.healthPath,
         }),
         inFlight: decision.state.phase !== "stable" || decision.state.warm !== null,
         emails: a.emails,

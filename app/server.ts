@@ -132,11 +132,16 @@ export function createServer(env: Record<string, string | undefined>, options: S
 
     const database = options.database;
 
+    /** The V8 heap holds at most HEAP_USED_LIMIT of its size limit. */
+    function memoryCheck(): CheckResult {
+        const heap = heapStatistics();
+        return heap.used_heap_size <= heap.heap_size_limit * HEAP_USED_LIMIT ? "ok" : "fail";
+    }
+
     /** The report, stamped when the request came; the database check (if any) runs last. */
     function health(): HealthReport | Promise<HealthReport> {
         const timestamp = now().toISOString();
-        const heap = heapStatistics();
-        const memory: CheckResult = heap.used_heap_size <= heap.heap_size_limit * HEAP_USED_LIMIT ? "ok" : "fail";
+        const memory = memoryCheck();
         const report = (checks: HealthReport["checks"]): HealthReport => ({
             status: Object.values(checks).every((c) => c === "ok") ? "healthy" : "unhealthy",
             environment: identity.environment,
@@ -147,6 +152,19 @@ export function createServer(env: Record<string, string | undefined>, options: S
         });
         const checks = { process: "ok" as CheckResult, memory };
         return database ? database().then((result) => report({ ...checks, database: result })) : report(checks);
+    }
+
+    /** The liveness report: the process's own checks only, never a shared dependency. */
+    function live(): HealthReport {
+        const memory = memoryCheck();
+        return {
+            status: memory === "ok" ? "healthy" : "unhealthy",
+            environment: identity.environment,
+            version: identity.version,
+            slot: identity.slot,
+            timestamp: now().toISOString(),
+            checks: { process: "ok", memory },
+        };
     }
 
     function sendHealth(res: http.ServerResponse, report: HealthReport): void {
@@ -165,6 +183,9 @@ export function createServer(env: Record<string, string | undefined>, options: S
             const report = health();
             return report instanceof Promise ? report.then((r) => sendHealth(res, r)) : sendHealth(res, report);
         },
+        // For the liveness probe (slotshift:app.livenessPath): a database outage must take pods out of
+        // service (readiness, /api/health), not restart every pod of both slots.
+        "/api/live": (res) => sendHealth(res, live()),
     };
 
     /** A check that throws: answer 500, never crash the process. */

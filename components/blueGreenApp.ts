@@ -133,6 +133,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     replicas: isRunning(cfg, colour) ? cfg.app.replicas : 0,
                     port: cfg.app.port,
                     healthPath: cfg.app.healthPath,
+                    livenessPath: cfg.app.livenessPath,
                     dnsLabel: `${cfg.app.name}-${args.stack}-${colour}`,
                     location: args.location,
                     publicPort: cfg.traffic.probePort,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ActionGroup, MetricAlert, ScheduledQueryRule } from "@pulumi/azure-native/monitor";
-import { AlertRule, SLOT_DIMENSION, evaluationFrequency } from "../rollout/alerts";
+import { AlertRule, SLOT_DIMENSION, frequencyOf } from "../rollout/alerts";
 
 export interface MonitoringAlertsArgs {
     /** The app's name, for display names. */
@@ -76,7 +76,6 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
         this.notifyGroupId = group("notify", []);
         this.rollbackGroupId = webhooks.length === 0 ? this.notifyGroupId : group("rollback", webhooks);
 
-        const frequency = evaluationFrequency(args.inFlight);
         const names: string[] = [];
         for (const rule of args.rules) {
             const logical = `${name}-${rule.id}`;
@@ -87,6 +86,7 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
             const properties = { app: args.app, stack: args.stack, signal: rule.id, rollback: String(rule.rollback) };
             const displayName = `${args.app}-${args.stack} ${rule.title}`;
             const window = `PT${rule.windowMinutes}M`;
+            const frequency = frequencyOf(rule, args.inFlight);
             if (rule.kind === "log") {
                 new ScheduledQueryRule(
                     logical,
@@ -107,8 +107,13 @@ export class MonitoringAlerts extends pulumi.ComponentResource {
                         // column expression"). The flag exists so that "a rule can be deployed before a table
                         // exists" (scheduledQueryRule_API.json, 2025-01-01-preview: skipQueryValidation).
                         skipQueryValidation: true,
-                        // A resolved alert calls the action group again; the relay forwards fired alerts only.
-                        autoMitigate: true,
+                        // A rollback trigger is stateless: it fires at every evaluation its condition holds,
+                        // at most once per 5 minutes, so a candidate that was bad while staged (the decision
+                        // then does nothing) or whose first rollback failed is tried again. A stateful alert
+                        // "will not fire again ... until the conditions are resolved" (learn.microsoft.com,
+                        // alerts overview). The other rules resolve themselves (and send Resolved, which the
+                        // relay ignores).
+                        ...(rule.rollback ? { autoMitigate: false, muteActionsDuration: `PT${rule.windowMinutes}M` } : { autoMitigate: true }),
                         criteria: {
                             allOf: [
                                 {

@@ -35,6 +35,8 @@ export interface SlotArgs {
     readonly port: number;
     /** The path of the readiness and liveness probes. */
     readonly healthPath: string;
+    /** The liveness probe's path, when it should check less than the health path. @default healthPath */
+    readonly livenessPath?: string;
     /** The Azure DNS label of the slot's load balancer: its own public name, for smoke tests. */
     readonly dnsLabel: string;
     /** The Azure region, to spell the public name `<label>.<region>.cloudapp.azure.com`. */
@@ -155,15 +157,21 @@ export class Slot extends pulumi.ComponentResource {
                                                   },
                                               ]),
                                     ],
+                                    // Start-up has a probe of its own (up to 2 minutes): readiness and liveness run
+                                    // only once it has passed, so their failures, which the health alert counts,
+                                    // are never the start-up's ("Startup probe failed" events are left out).
+                                    startupProbe: {
+                                        httpGet: { path: args.livenessPath ?? args.healthPath, port: "http" },
+                                        periodSeconds: 5,
+                                        failureThreshold: 24,
+                                    },
                                     readinessProbe: {
                                         httpGet: { path: args.healthPath, port: "http" },
-                                        initialDelaySeconds: 3,
                                         periodSeconds: 5,
                                         failureThreshold: 3,
                                     },
                                     livenessProbe: {
-                                        httpGet: { path: args.healthPath, port: "http" },
-                                        initialDelaySeconds: 15,
+                                        httpGet: { path: args.livenessPath ?? args.healthPath, port: "http" },
                                         periodSeconds: 10,
                                         failureThreshold: 3,
                                     },

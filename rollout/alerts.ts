@@ -94,6 +94,8 @@ export interface AlertRulesInput {
     readonly colours: readonly SlotColour[];
     /** Whether the cluster's Container insights workspace is known: without it there are no cluster rules. */
     readonly cluster: boolean;
+    /** The health path: the probes' requests are not the users', so the request rules leave them out. */
+    readonly healthPath: string;
 }
 
 /** The Application Insights role of a slot: its pods set `OTEL_SERVICE_NAME` to it. */
@@ -115,9 +117,6 @@ export const POOL_METRICS = {
     state: "db.client.connection.state",
 } as const;
 
-/** Seconds after a pod is created during which its probe failures are the start-up's, not a fault. */
-export const STARTUP_GRACE_SECONDS = 60;
-
 /** A string literal for KQL. */
 function kql(text: string): string {
     return JSON.stringify(text);
@@ -128,6 +127,16 @@ function bySlotRole(app: string, colours: readonly SlotColour[]): string[] {
     const roles = colours.map((c) => kql(roleName(app, c))).join(", ");
     const cases = colours.map((c) => `AppRoleName == ${kql(roleName(app, c))}, ${kql(c)}`).join(", ");
     return [`| where AppRoleName in (${roles})`, `| extend ${SLOT_DIMENSION} = case(${cases}, "")`];
+}
+
+/**
+ * How often a rule evaluates. Azure optimises a one-minute rule's query and refuses one it cannot
+ * ("One-minute frequency is not supported for this query"; skipQueryValidation does not bypass it),
+ * and joins are among what it cannot: so only the rollback triggers, each a one-table query, run
+ * every minute while a release is in flight; every other rule runs every five.
+ */
+export function frequencyOf(rule: AlertRule, inFlight: boolean): "PT1M" | "PT5M" {
+    return rule.rollback ? evaluationFrequency(inFlight) : "PT5M";
 }
 
 /** The bin every query ends on: one per window, aligned to it by Azure. */
@@ -167,26 +176,27 @@ function usagePercentQuery(input: AlertRulesInput, usage: string, limit: string,
     ].join("\n");
 }
 
-/** Probe failures of the slots' pods in the window, start-up excluded, from Container insights' KubeEvents. */
+/**
+ * Probe failures of the slots' pods in the window, from Container insights' KubeEvents alone (a
+ * one-minute rule takes no join). The slot is in the pod's name (`<app>-<colour>-<replica set>-<id>`).
+ * Start-up is the startup probe's, whose failures read "Startup probe failed" and are left out:
+ * readiness and liveness probes only run once it has passed.
+ */
 function probeFailuresQuery(input: AlertRulesInput, window: number): string {
+    const colours = input.colours.join("|");
     return [
-        "let pods = KubePodInventory",
-        `| where Namespace == ${kql(input.namespace)}`,
-        `| extend ${SLOT_DIMENSION} = ${podSlot}`,
-        `| where ${SLOT_DIMENSION} in (${input.colours.map(kql).join(", ")})`,
-        `| summarize created = min(PodCreationTimeStamp) by Name, ${SLOT_DIMENSION};`,
         "KubeEvents",
         // The kubelet records a failed readiness or liveness probe as a Warning event, reason Unhealthy,
         // on the pod ("Readiness probe failed: ..."); Container insights collects Warning events by default.
         `| where Namespace == ${kql(input.namespace)} and ObjectKind == "Pod" and Reason == "Unhealthy"`,
-        `| where LastSeen > ago(${window}m)`,
-        "| join kind=inner pods on Name",
-        `| where LastSeen > created + ${STARTUP_GRACE_SECONDS}s`,
+        `| where Message !startswith "Startup probe"`,
+        `| extend ${SLOT_DIMENSION} = extract(${kql(`^${input.app}-(${colours})-`)}, 1, Name)`,
+        `| where isnotempty(${SLOT_DIMENSION}) and LastSeen > ago(${window}m)`,
         // An event's Count is cumulative: count what the window added, or all of an event that began in it.
-        `| summarize first = min(Count), last = max(Count), began = min(FirstSeen) by Name, Message, ${SLOT_DIMENSION}`,
+        `| summarize first = min(Count), last = max(Count), began = min(FirstSeen), seen = max(LastSeen) by Name, Message, ${SLOT_DIMENSION}`,
         `| extend failures = iff(began > ago(${window}m), last, last - first + 1)`,
-        `| summarize probeFailures = sum(failures) by ${SLOT_DIMENSION}`,
-        `| extend TimeGenerated = now()`,
+        // The row's time is the last failure's: inside the window the rule evaluates.
+        `| summarize probeFailures = sum(failures), TimeGenerated = max(seen) by ${SLOT_DIMENSION}`,
     ].join("\n");
 }
 
@@ -211,12 +221,17 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
     const a = input.alerts;
     const w = WINDOW_MINUTES;
     const rules: AlertRule[] = [];
-    const requests = ["AppRequests", ...bySlotRole(input.app, input.colours)].join("\n");
+    // The probes of the health path (the kubelet's, Traffic Manager's) are not users' requests: a
+    // slot with a trickle of traffic would be judged on them, and a dependency the health check
+    // reports on would count as the app's own errors.
+    const requests = ["AppRequests", ...bySlotRole(input.app, input.colours), `| where tostring(parse_url(Url).Path) != ${kql(input.healthPath)}`].join("\n");
     // Server errors only: a 404 from a scanner is the client's, not the candidate's. The distro samples
     // requests (ItemCount is how many each row stands for), so the rate is of the counts they stand for.
     const errorRate = [
         requests,
         `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500) by ${SLOT_DIMENSION}, ${bin(w)}`,
+        // Too few requests for a rate: one failure in a handful is not a 1 % error rate.
+        `| where total >= ${a.minRequests}`,
         "| extend errorRatePercent = 100.0 * failed / total",
     ].join("\n");
     const app = { kind: "log", source: "app", windowMinutes: w } as const;
@@ -231,7 +246,7 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
             rollback: true,
             operator: "GreaterThan",
             threshold: a.p99LatencyMs,
-            query: `${requests}\n| summarize p99LatencyMs = percentile(DurationMs, 99) by ${SLOT_DIMENSION}, ${bin(w)}`,
+            query: `${requests}\n| summarize total = sum(ItemCount), p99LatencyMs = percentile(DurationMs, 99) by ${SLOT_DIMENSION}, ${bin(w)}\n| where total >= ${a.minRequests}`,
             measure: "p99LatencyMs",
         },
     );
@@ -320,6 +335,12 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
 export function evaluationFrequency(inFlight: boolean): "PT1M" | "PT5M" {
     return inFlight ? "PT1M" : "PT5M";
 }
+
+/** The warning of a stack whose rollback triggers reach nobody who can roll back. */
+export const ROLLBACK_PATH_MISSING =
+    "neither slotshift:rollback nor slotshift:alerts.webhookUrl is set, so a firing rollback trigger (error rate, p99 latency, " +
+    "pool exhausted, health) only sends email and takes no traffic off the candidate; set slotshift:rollback " +
+    "{ repository, token } to deploy the relay to GitHub (README, the safety loop)";
 
 /** The warning of a stack that does not name the workspace its cluster's Container insights writes to. */
 export const CLUSTER_WORKSPACE_MISSING =

@@ -151,6 +151,11 @@ function schemaFor(env: Environment, stack: string) {
         image: imageRepository,
         port: intIn(1, 65535).default(8080),
         healthPath: pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "an absolute URL path, e.g. /api/health", 200).default("/api/health"),
+        /**
+         * The liveness probe's path, when it should check less than the health path: a liveness probe that
+         * checks a shared dependency restarts every pod of both slots when that dependency fails.
+         */
+        livenessPath: pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "an absolute URL path, e.g. /api/live", 200).optional(),
         replicas: intIn(1, 50).default(d.replicas),
         namespace: dnsLabel(63).optional(),
         /** Dev only: build this folder (relative to the project) and push the deploy tag, instead of looking it up. */
@@ -231,6 +236,8 @@ function schemaFor(env: Environment, stack: string) {
             errorRatePercent: numberIn(0.01, 100, "a percentage above 0 and at most 100").default(1),
             errorRateWarningPercent: numberIn(0.01, 100, "a percentage above 0 and at most 100").default(0.5),
             p99LatencyMs: intIn(1, 600000, "milliseconds from 1 to 600000").default(2000),
+            /** Requests a slot must have answered in a window before its error rate and p99 are judged. */
+            minRequests: intIn(1, 1000000, "a whole number of requests from 1 to 1000000").default(20),
             cpuPercent: threshold("slotshift:alerts.cpuPercent").prefault({ warning: 80, critical: 90 }),
             memoryPercent: threshold("slotshift:alerts.memoryPercent").prefault({ warning: 80, critical: 90 }),
             dbConnections: z

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { PlanResult, PlannedResource } from "../cli/engine";
+import { ROLLBACK_PATH_MISSING } from "../rollout/alerts";
 import { edited, ofType, planStack, stackConfig, STACKS, walk, withKey } from "./helpers";
 
 const LOG_RULE = "azure-native:monitor:ScheduledQueryRule";
@@ -120,7 +121,7 @@ describe("monitoring", function () {
             for (const r of ofType(result, LOG_RULE)) {
                 const c = (r.inputs as unknown as LogInputs).criteria.allOf[0];
                 const last = c.query.split("\n").filter((l) => l.startsWith("| summarize") || l.startsWith("| extend TimeGenerated")).pop()!;
-                expect(last, r.name).to.match(/by slot(, AppRoleInstance)?, (TimeGenerated = bin\(TimeGenerated, 5m\)|TimeGenerated)$|^\| extend TimeGenerated = now\(\)$/);
+                expect(last, r.name).to.match(/by slot(, AppRoleInstance)?, (TimeGenerated = bin\(TimeGenerated, 5m\)|TimeGenerated)$|, TimeGenerated = max\(seen\) by slot$/);
                 expect(c.query, r.name).to.contain(c.metricMeasureColumn);
             }
         });
@@ -146,19 +147,54 @@ describe("monitoring", function () {
             const result = await planStack("prod", { config: edited("prod", { "slotshift:alerts.clusterWorkspace": undefined }) });
             expect(result.ok, result.error?.message).to.equal(true);
             expect(ofType(result, LOG_RULE).map((r) => r.name.replace("nextgen-market-prod-alerts-", "")).sort()).to.deep.equal(["error-rate", "error-rate-warning", "p99-latency", "pool-exhausted", "pool-warning"]);
-            expect(result.warnings).to.have.length(1);
+            expect(result.warnings).to.have.length(2);
             expect(result.warnings[0]).to.contain("slotshift:alerts.clusterWorkspace is not set");
             expect(result.warnings[0]).to.contain("addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID");
         });
 
-        it("reads probe failures from the events' LastSeen, a day back, and leaves out the start-up minute", async () => {
+        it("reads probe failures from KubeEvents alone, by LastSeen a day back, the slot from the pod's name, start-up left out", async () => {
             const result = await planStack("prod");
             const health = rule(result, "nextgen-market-prod-alerts-health").inputs as unknown as LogInputs & { overrideQueryTimeRange: string };
             const q = health.criteria.allOf[0].query;
             expect(health.overrideQueryTimeRange).to.equal("P1D");
+            expect(q.split("\n")[0]).to.equal("KubeEvents");
+            expect(q).not.to.match(/\bjoin\b|KubePodInventory/);
             expect(q).to.contain('Reason == "Unhealthy"');
-            expect(q).to.contain("| where LastSeen > ago(5m)");
-            expect(q).to.contain("| where LastSeen > created + 60s");
+            expect(q).to.contain('| where Message !startswith "Startup probe"');
+            expect(q).to.contain(`extract("^nextgen-market-(blue|green)-", 1, Name)`);
+            expect(q).to.contain("LastSeen > ago(5m)");
+            // The row's time is inside the evaluated window: the last failure's, not the query's run.
+            expect(q).to.match(/TimeGenerated = max\(seen\) by slot$/);
+        });
+
+        it("gives every slot a startup probe, so readiness and liveness failures are never the start-up's", async () => {
+            const result = await planStack("prod");
+            for (const d of ofType(result, "kubernetes:apps/v1:Deployment")) {
+                const c = (d.inputs.spec as { template: { spec: { containers: Record<string, { httpGet: { path: string } } & Record<string, unknown>>[] } } }).template.spec.containers[0];
+                expect(c.startupProbe.httpGet.path, d.name).to.equal("/api/live");
+                expect(c.livenessProbe.httpGet.path, d.name).to.equal("/api/live");
+                expect(c.readinessProbe.httpGet.path, d.name).to.equal("/api/health");
+                expect(c.readinessProbe, d.name).not.to.have.property("initialDelaySeconds");
+            }
+        });
+
+        it("runs only one-table queries every minute: Azure refuses a one-minute rule whose query it cannot optimise (joins)", async () => {
+            const result = await planStack("prod");
+            for (const r of ofType(result, LOG_RULE)) {
+                const inputs = r.inputs as unknown as LogInputs;
+                if (inputs.evaluationFrequency === "PT1M") {
+                    expect(inputs.criteria.allOf[0].query, r.name).not.to.match(/\bjoin\b|\blet\b/);
+                }
+            }
+        });
+
+        it("leaves the health path's requests out of the request rules, and judges no rate on fewer than minRequests", async () => {
+            const result = await planStack("prod", { config: edited("prod", { "slotshift:alerts.minRequests": 50 }) });
+            for (const id of ["error-rate", "error-rate-warning", "p99-latency"]) {
+                const q = log(result, `nextgen-market-prod-alerts-${id}`).criteria.allOf[0].query;
+                expect(q, id).to.contain('| where tostring(parse_url(Url).Path) != "/api/health"');
+                expect(q, id).to.contain("| where total >= 50");
+            }
         });
     });
 
@@ -173,7 +209,8 @@ describe("monitoring", function () {
                     expect(query, r.name).to.contain('| extend slot = case(AppRoleName == "nextgen-market-blue", "blue", AppRoleName == "nextgen-market-green", "green", "")');
                 } else {
                     expect(query, r.name).to.contain('| where Namespace == "nextgen-market-prod"');
-                    expect(query, r.name).to.contain(`extract('"slot":"(blue|green)"', 1, PodLabel)`);
+                    // From the slot label of the pods (KubePodInventory), or from the pod's name (KubeEvents alone).
+                    expect(query, r.name).to.satisfy((q: string) => q.includes(`extract('"slot":"(blue|green)"', 1, PodLabel)`) || q.includes(`extract("^nextgen-market-(blue|green)-", 1, Name)`));
                 }
                 // The slot comes from the alert's dimension; the properties say what fired and where.
                 expect(inputs.actions.customProperties).to.deep.equal({ app: "nextgen-market", stack: "prod", signal: r.name.replace("nextgen-market-prod-alerts-", ""), rollback: String(inputs.severity === 0) });
@@ -204,13 +241,31 @@ describe("monitoring", function () {
     });
 
     describe("evaluation frequency", () => {
-        const frequencies = (r: PlanResult) => [...ofType(r, LOG_RULE), ...ofType(r, METRIC_RULE)].map((x) => (x.inputs as { evaluationFrequency: string }).evaluationFrequency);
+        const isTrigger = (x: PlannedResource) =>
+            x.type === LOG_RULE ? (x.inputs as unknown as LogInputs).actions.customProperties.rollback === "true" : (x.inputs as unknown as MetricInputs).actions[0].webHookProperties.rollback === "true";
+        const frequencies = (r: PlanResult, rollback: boolean) =>
+            [...ofType(r, LOG_RULE), ...ofType(r, METRIC_RULE)].filter((x) => isTrigger(x) === rollback).map((x) => (x.inputs as { evaluationFrequency: string }).evaluationFrequency);
 
-        it("is every minute while a release is in flight and every five when stable", async () => {
+        it("is every minute for the rollback triggers while a release is in flight, every five when stable and for every other rule", async () => {
             const staged = await planStack("prod");
-            expect(new Set(frequencies(staged))).to.deep.equal(new Set(["PT1M"]));
+            expect(new Set(frequencies(staged, true))).to.deep.equal(new Set(["PT1M"]));
+            expect(new Set(frequencies(staged, false))).to.deep.equal(new Set(["PT5M"]));
             const stable = await planStack("prod", { config: edited("prod", { "slotshift:slots.green": {} }) });
-            expect(new Set(frequencies(stable))).to.deep.equal(new Set(["PT5M"]));
+            expect(new Set(frequencies(stable, true))).to.deep.equal(new Set(["PT5M"]));
+        });
+
+        it("makes the rollback triggers stateless, acting at most every 5 minutes; the other rules resolve themselves", async () => {
+            const result = await planStack("prod");
+            for (const r of ofType(result, LOG_RULE)) {
+                const inputs = r.inputs as unknown as LogInputs & { autoMitigate: boolean; muteActionsDuration?: string };
+                if (inputs.actions.customProperties.rollback === "true") {
+                    expect(inputs.autoMitigate, r.name).to.equal(false);
+                    expect(inputs.muteActionsDuration, r.name).to.equal("PT5M");
+                } else {
+                    expect(inputs.autoMitigate, r.name).to.equal(true);
+                    expect(inputs, r.name).not.to.have.property("muteActionsDuration");
+                }
+            }
         });
 
         it("changes no alert rule on a weight step, a rollback or a finalize", async () => {
@@ -274,6 +329,13 @@ describe("monitoring", function () {
     });
 
     describe("the rollback relay (slotshift:rollback)", () => {
+        it("warns when the rollback triggers reach nobody who can roll back", async () => {
+            const result = await planStack("prod");
+            expect(result.warnings).to.include(ROLLBACK_PATH_MISSING);
+            const dev = await planStack("dev");
+            expect(dev.warnings).not.to.include(ROLLBACK_PATH_MISSING);
+        });
+
         const TOKEN = "github_pat_11AAAAAAA0very0secret0token0abcdef";
         const withRelay = (stack: string, rollback: unknown, secret = true) => ({
             config: withKey(stackConfig(stack).config, "slotshift:rollback", rollback),

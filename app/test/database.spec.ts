@@ -198,6 +198,22 @@ describe("app: the database pool (against a real PostgreSQL)", () => {
             }
         });
 
+        it("leaves /api/live (the liveness probe's path) at 200 while the database fails: an outage takes pods out of service, it does not restart them", async () => {
+            const port = await closedPort();
+            const { pool } = open({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+            const app = await start(ENV, { database: () => checkDatabase(pool) });
+            try {
+                const health = await call(app.base, "/api/health");
+                const live = await call(app.base, "/api/live");
+                expect(health.status).to.equal(503);
+                expect(live.status).to.equal(200);
+                expect(Object.keys(live.body)).to.deep.equal(HEALTH_KEYS);
+                expect(live.body.checks).to.deep.equal({ process: "ok", memory: "ok" });
+            } finally {
+                await stop(app.server);
+            }
+        });
+
         it(`fails within ${DATABASE_CHECK_TIMEOUT_MS} ms when the database accepts but never answers`, async () => {
             // A TCP server that takes connections and says nothing: pg waits for the server's first message.
             const sockets: net.Socket[] = [];
