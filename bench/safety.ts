@@ -45,9 +45,9 @@ export function alertPath(input: SafetyInputs): Hop[] {
         { hop: "next rule evaluation", seconds: frequency, basis: "setting", source: `evaluationFrequency ${inFlight ? "PT1M while a release is in flight" : "PT5M when stable"}` },
         { hop: "alert to action group to relay", seconds: 30, basis: "assumed", source: "no delivery latency is documented; webhook retries at 5, 20, 40 s are" },
         { hop: "relay: cold start and dispatch", seconds: 10, basis: "assumed", source: "a Consumption-plan function's cold start plus one GitHub API call" },
-        { hop: "GitHub starts the decide job", seconds: 30, basis: "assumed", source: "repository_dispatch to a hosted runner" },
-        { hop: "decide: npm ci, stack output, should-rollback", seconds: 60, basis: "assumed", source: "npm ci from the Actions cache, pulumi stack output" },
-        { hop: "rollback job starts, npm ci", seconds: 75, basis: "assumed", source: "a second hosted runner (the rollback environment has no reviewers)" },
+        { hop: "GitHub starts the rollback job", seconds: 30, basis: "assumed", source: "repository_dispatch to a hosted runner (one job: the decision is taken inside it)" },
+        { hop: "checkout, node_modules from cache, Azure sign-in", seconds: 25, basis: "assumed", source: "actions/cache restore keyed on package-lock.json; npm ci only on a miss" },
+        { hop: "stack output, should-rollback, the edit", seconds: 10, basis: "assumed", source: "pulumi stack output and two slotshift runs" },
         {
             hop: "pulumi up, routing only",
             seconds: Math.round(20 + input.routingUpdateSeconds),
