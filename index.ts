@@ -141,6 +141,8 @@ export = async () => {
             location,
             repository: cfg.rollback.repository,
             token: pulumi.secret(cfg.rollback.token),
+            // The relay's own logs go where the stack's telemetry goes: a refused dispatch is visible.
+            telemetryConnectionString: telemetry.connectionString,
         });
         webhooks.relay = relay.webhookUrl;
     }

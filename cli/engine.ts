@@ -221,10 +221,9 @@ const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>)
         kubeconfigs: [{ name: "clusterUser", value: Buffer.from(offlineKubeconfig(String(inputs.resourceName))).toString("base64") }],
     }),
     "azure-native:containerservice:getManagedCluster": (inputs) => ({ name: inputs.resourceName, location: OFFLINE_CLUSTER_LOCATION }),
-    // The rollback relay's reads (components/rollbackRelay.ts): a package SAS, the storage key, the function key.
+    // The rollback relay's reads (components/rollbackRelay.ts): a package SAS and the storage key.
     "azure-native:storage:listStorageAccountServiceSAS": () => ({ serviceSasToken: "sv=offline&sig=offline" }),
     "azure-native:storage:listStorageAccountKeys": () => ({ keys: [{ keyName: "key1", value: "offline-storage-key", permissions: "FULL" }] }),
-    "azure-native:web:listWebAppHostKeys": () => ({ functionKeys: { default: "offline-function-key" }, masterKey: "offline-master-key" }),
 };
 
 let running = false;

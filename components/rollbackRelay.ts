@@ -1,9 +1,9 @@
-import { createHash } from "crypto";
+import { createHash, createHmac } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Blob, BlobContainer, StorageAccount, listStorageAccountKeysOutput, listStorageAccountServiceSASOutput } from "@pulumi/azure-native/storage";
-import { AppServicePlan, WebApp, listWebAppHostKeysOutput } from "@pulumi/azure-native/web";
+import { AppServicePlan, WebApp } from "@pulumi/azure-native/web";
 
 export interface RollbackRelayArgs {
     /** The one stack the relay serves: alerts of other stacks are skipped. */
@@ -20,6 +20,12 @@ export interface RollbackRelayArgs {
     readonly root?: string;
     /** The storage account's name, when the derived one is taken (3 to 24 lowercase letters and digits, globally unique). */
     readonly storageAccountName?: string;
+    /**
+     * The Application Insights connection string the relay's logs go to
+     * (`APPLICATIONINSIGHTS_CONNECTION_STRING`; kept a secret). Without it, the
+     * relay's `context.log`/`error` lines reach no Application Insights.
+     */
+    readonly telemetryConnectionString?: pulumi.Input<string>;
 }
 
 /** The files of the relay's package, as relay/build.ts writes them. */
@@ -29,11 +35,31 @@ export const RELAY_PACKAGE_FILES = ["host.json", "index.js", "package.json"] as 
 export const RELAY_FUNCTION = "rollback";
 
 /**
- * Node.js major version of the function app (`linuxFxVersion` `Node|20`), the
- * project's own (package.json engines). Node.js 20 leaves upstream support on
- * 30 April 2026: move both together.
+ * Node.js major version of the function app (`linuxFxVersion` `Node|22`); relay/build.ts
+ * bundles for the same (`RELAY_NODE_MAJOR`, test/rollbackRelay.spec.ts checks).
+ * Node.js 20 left upstream support on 30 April 2026. Node.js 22 is GA on
+ * Functions 4.x and the last Node.js version the Linux Consumption plan gets
+ * ("The Linux Consumption plan isn't getting any new features or language
+ * versions", functions-versions.md; Node.js 24 runs on Flex Consumption, not
+ * Linux Consumption). Node.js 22 leaves upstream support on 30 April 2027: by
+ * then the relay has to move to Flex Consumption, with a publish step (see the
+ * class comment).
  */
-export const RELAY_NODE_VERSION = "20";
+export const RELAY_NODE_VERSION = "22";
+
+/** What the relay's shared secret is an HMAC of, with the stack name: a fixed label, versioned. */
+export const RELAY_SECRET_LABEL = "slotshift rollback relay secret v1";
+
+/**
+ * The relay's shared secret: HMAC-SHA256, keyed with the storage account's
+ * key, over the label and the stack name, in hex (64 characters: safe in a
+ * query string as it is). Derived in the program: no provider of its own, no
+ * state of its own, no call to the function host; rotating the storage key
+ * rotates it at the next `pulumi up`.
+ */
+export function relaySecret(storageKey: string, stack: string): string {
+    return createHmac("sha256", storageKey).update(`${RELAY_SECRET_LABEL}\n${stack}`, "utf8").digest("hex");
+}
 
 /** The read SAS of the package is valid until then; a new package or a rotated key gets a new SAS anyway. */
 const SAS_START = "2025-01-01T00:00:00Z";
@@ -71,6 +97,10 @@ export interface RelaySettingsInput {
     readonly repository: string;
     /** `SLOTSHIFT_STACK`. */
     readonly stack: string;
+    /** `RELAY_SECRET`: what a caller presents as `?secret=`. */
+    readonly secret: pulumi.Input<string>;
+    /** `APPLICATIONINSIGHTS_CONNECTION_STRING`, when given. */
+    readonly telemetryConnectionString?: pulumi.Input<string>;
 }
 
 /** One app setting. */
@@ -90,9 +120,9 @@ export interface RelaySiteConfig {
 }
 
 /**
- * The site config of the relay's function app. The connection string, the
- * package URL (its SAS) and the token are wrapped as secrets here, whatever the
- * caller passed. (azure-native lifts `siteConfig` into one output to fill its
+ * The site config of the relay's function app. The storage connection string,
+ * the package URL (its SAS), the token, the relay's secret and the telemetry
+ * connection string are wrapped as secrets here, whatever the caller passed. (azure-native lifts `siteConfig` into one output to fill its
  * defaults, so with any secret inside, Pulumi holds the whole `siteConfig` as a
  * secret: previews show it as `[secret]`.)
  */
@@ -111,6 +141,10 @@ export function relaySiteConfig(input: RelaySettingsInput): RelaySiteConfig {
             { name: "GITHUB_TOKEN", value: pulumi.secret(input.token) },
             { name: "GITHUB_REPOSITORY", value: input.repository },
             { name: "SLOTSHIFT_STACK", value: input.stack },
+            { name: "RELAY_SECRET", value: pulumi.secret(input.secret) },
+            ...(input.telemetryConnectionString === undefined
+                ? []
+                : [{ name: "APPLICATIONINSIGHTS_CONNECTION_STRING", value: pulumi.secret(input.telemetryConnectionString) }]),
         ],
     };
 }
@@ -164,15 +198,21 @@ function relayPackage(root: string, name: string): { dir: string; hash: string }
  * package", run-functions-from-deployment-package.md, is about a new package at
  * the same URL).
  *
- * The key in `webhookUrl` is the host's `default` function key, read with
- * `listWebAppHostKeys` after the app exists (the pattern of Pulumi's Flex
- * Consumption example). The function's `authLevel` is `function`, which any
- * function key or host key satisfies. A key read too early can fail ("Encountered
- * an error (ServiceUnavailable) from host runtime", Azure/azure-functions-host
- * #5722): a second `pulumi up` fixes it.
+ * The function is `authLevel: "anonymous"` and checks a shared secret itself:
+ * `webhookUrl` carries it as `?secret=`, the app setting `RELAY_SECRET` holds
+ * it. No Functions host key is read: `listWebAppHostKeys` asks the function
+ * host, which can be cold or broken ("Encountered an error (ServiceUnavailable)
+ * from host runtime", Azure/azure-functions-host #5722), and every preview and
+ * update, including the routing-only `pulumi up` that is the automatic rollback,
+ * would depend on it. The secret is derived instead (`relaySecret`) from the
+ * storage account's key, which the component reads anyway for
+ * `AzureWebJobsStorage` (`listKeys`, an ARM call). Rotating that key changes the
+ * secret, the app setting and the webhook URL together at the next `pulumi up`;
+ * an alert delivered between the app's restart and the action group's update
+ * gets 401, which the action group does not retry.
  */
 export class RollbackRelay extends pulumi.ComponentResource {
-    /** The webhook for the rollback action group: `https://<host>/api/rollback?code=<function key>`. A secret. */
+    /** The webhook for the rollback action group: `https://<host>/api/rollback?secret=<relay secret>`. A secret. */
     public readonly webhookUrl: pulumi.Output<string>;
     /** The function app's resource ID. */
     public readonly functionAppId: pulumi.Output<string>;
@@ -253,6 +293,7 @@ export class RollbackRelay extends pulumi.ComponentResource {
         const storageConnection = pulumi.secret(
             pulumi.interpolate`DefaultEndpointsProtocol=https;AccountName=${account.name};AccountKey=${keys.keys[0].value};EndpointSuffix=core.windows.net`,
         );
+        const secret = pulumi.secret(keys.keys[0].value.apply((key) => relaySecret(key, args.stack)));
 
         const plan = new AppServicePlan(
             `${name}-plan`,
@@ -269,21 +310,21 @@ export class RollbackRelay extends pulumi.ComponentResource {
                 serverFarmId: plan.id,
                 httpsOnly: true,
                 clientAffinityEnabled: false,
-                siteConfig: relaySiteConfig({ storageConnection, packageUrl, token: args.token, repository: args.repository, stack: args.stack }),
+                siteConfig: relaySiteConfig({
+                    storageConnection,
+                    packageUrl,
+                    token: args.token,
+                    repository: args.repository,
+                    stack: args.stack,
+                    secret,
+                    telemetryConnectionString: args.telemetryConnectionString,
+                }),
             },
             { parent: this },
         );
 
-        const hostKeys = listWebAppHostKeysOutput({ resourceGroupName: rg, name: app.name }, { parent: this });
-        const functionKey = hostKeys.apply((k) => {
-            const key = k.functionKeys?.["default"];
-            if (!key) {
-                throw new Error(`RollbackRelay ${name}: the function app has no default function key yet; run pulumi up again once the app has started`);
-            }
-            return key;
-        });
         const host = pulumi.all([app.defaultHostName, app.name]).apply(([h, n]) => h || `${n}.azurewebsites.net`);
-        this.webhookUrl = pulumi.secret(pulumi.interpolate`https://${host}/api/${RELAY_FUNCTION}?code=${functionKey}`);
+        this.webhookUrl = pulumi.secret(pulumi.interpolate`https://${host}/api/${RELAY_FUNCTION}?secret=${secret}`);
         this.functionAppId = app.id;
         this.functionAppName = app.name;
         this.registerOutputs({ webhookUrl: this.webhookUrl, functionAppId: this.functionAppId, functionAppName: this.functionAppName });

@@ -37,6 +37,8 @@ export class Telemetry extends pulumi.ComponentResource {
     public readonly appInsightsId: pulumi.Output<string>;
     /** The Kubernetes Secret's name, in the slots' namespace. */
     public readonly secretName: pulumi.Output<string>;
+    /** The Application Insights connection string: a Pulumi secret. */
+    public readonly connectionString: pulumi.Output<string>;
 
     constructor(name: string, args: TelemetryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slotshift:azure:Telemetry", name, {}, opts);
@@ -75,12 +77,13 @@ export class Telemetry extends pulumi.ComponentResource {
             { parent: this },
         );
         this.appInsightsId = insights.id;
+        this.connectionString = pulumi.secret(insights.connectionString);
         const secret = new Secret(
             `${name}-secret`,
             {
                 metadata: { name: `${args.app}-telemetry`, namespace: args.namespace, labels: { app: args.app } },
                 type: "Opaque",
-                stringData: { [CONNECTION_STRING_KEY]: pulumi.secret(insights.connectionString) },
+                stringData: { [CONNECTION_STRING_KEY]: this.connectionString },
             },
             { parent: this },
         );

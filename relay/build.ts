@@ -6,7 +6,8 @@
  *     npx ts-node --transpile-only relay/build.ts
  *
  * - dist/index.js: relay/index.ts and its dependencies (@azure/functions,
- *   @octokit/rest) in one CommonJS file for Node 20. `@azure/functions-core` stays
+ *   @octokit/rest) in one CommonJS file for Node 22, the function app's runtime
+ *   (components/rollbackRelay.ts, `RELAY_NODE_VERSION`). `@azure/functions-core` stays
  *   external: the Functions worker provides it at run time, and @azure/functions
  *   only tries to require it ("Failed to detect the Azure Functions runtime.
  *   Switching "@azure/functions" package to test mode" when it is absent).
@@ -33,6 +34,9 @@ export const DIST = path.join(ROOT, "relay", "dist");
 /** The command that rebuilds it. */
 export const BUILD_COMMAND = "npx ts-node --transpile-only relay/build.ts";
 
+/** The Node.js major version the bundle targets: the function app's (`linuxFxVersion` `Node|22`). */
+export const RELAY_NODE_MAJOR = "22";
+
 /** The function app's package.json. */
 const PACKAGE_JSON = { name: "slotshift-rollback-relay", private: true, main: "index.js" };
 
@@ -47,7 +51,8 @@ export async function buildRelay(outDir: string = DIST): Promise<string[]> {
         entryPoints: [path.join("relay", "index.ts")],
         bundle: true,
         platform: "node",
-        target: "node20",
+        // Keep equal to RELAY_NODE_VERSION in components/rollbackRelay.ts (test/rollbackRelay.spec.ts checks).
+        target: `node${RELAY_NODE_MAJOR}`,
         format: "cjs",
         external: ["@azure/functions-core"],
         minify: true,

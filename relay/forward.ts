@@ -26,8 +26,16 @@
  *   `alertContext.condition.allOf[].dimensions: [{ name, value }]`.
  *
  * The slotshift rules (components/monitoringAlerts.ts) set the custom properties
- * `{ app, stack, slot, signal, rollback: "true" | "false" }`; log rules split by a
- * `slot` dimension (the query's `slot` column, `blue` or `green`).
+ * `{ app, stack, signal, rollback: "true" | "false" }`, and no slot: the slot is
+ * only the alert's `slot` dimension (log rules split by the query's `slot`
+ * column, `blue` or `green`). A rule without that dimension (the database
+ * server's metric rules, shared by both slots) has no slot, and is skipped.
+ *
+ * A `slot` custom property is still read, as a fallback only: rules written by
+ * earlier slotshift versions, or by hand, may carry one. It never overrides the
+ * dimension, and a property that contradicts the dimension makes the slot
+ * unknown (skipped), so the fallback can add a dispatch only where no dimension
+ * names a slot.
  */
 
 /** The slots a rollback can name. */
@@ -100,9 +108,11 @@ function slotDimension(data: JsonObject): unknown {
 }
 
 /**
- * The failing slot: the `slot` dimension when it says blue or green, else the
- * rule's `slot` custom property when it does. Both valid but different: unknown
- * (a misconfigured rule; rolling back on a guess is worse than paging people).
+ * The failing slot: the `slot` dimension when it says blue or green, else (a
+ * fallback for rules of earlier versions or made by hand; today's rules set no
+ * such property) the rule's `slot` custom property when it does. Both valid but
+ * different: unknown (a misconfigured rule; rolling back on a guess is worse
+ * than paging people).
  */
 function failingSlot(data: JsonObject, properties: JsonObject): { slot: RollbackSlot } | { unknown: string } {
     const dimension = slotDimension(data);

@@ -6,6 +6,10 @@
  * (.github/workflows/rollback.yml).
  *
  * App settings it reads (components/rollbackRelay.ts sets them):
+ * - `RELAY_SECRET`: the shared secret a caller must present as the `secret`
+ *   query parameter (the action group's webhook URL carries it). The function is
+ *   `authLevel: "anonymous"`: no Functions host key is involved, so deploying the
+ *   relay never has to read keys from the function host.
  * - `GITHUB_TOKEN`: may create dispatch events on the repository. GitHub: "OAuth
  *   app tokens and personal access tokens (classic) need the `repo` scope to use
  *   this endpoint"; for fine-grained tokens and GitHub Apps the endpoint is listed
@@ -15,12 +19,17 @@
  * - `GITHUB_API_URL`: optional, default https://api.github.com (tests point it at loopback).
  *
  * Answers (the action group reads only the status):
+ * - 401, empty: the `secret` query parameter is missing or wrong. Compared in
+ *   constant time; neither value is ever logged or answered. No log line either:
+ *   an anonymous endpoint must not let anyone fill the logs, and the host's own
+ *   request telemetry records the 401 (without the query string, which the host
+ *   strips from request URLs by default). Not retried by the action group.
  * - 200 `{ dispatched, reason }`: dispatched, or skipped on purpose (resolved,
  *   test notification, not a rollback trigger, other stack, slot unknown, bad body).
  * - 502: GitHub refused for good (401, 403 without rate-limit headers, 404, 422...).
  *   Not retried by the action group, and retrying would not help.
  * - 503: GitHub failed transiently (5xx, network, timeout, a rate limit longer
- *   than the relay waits). The action group retries it: "The status codes 408,
+ *   than the relay can wait). The action group retries it: "The status codes 408,
  *   429, 503, 504, or HttpRequestException, WebException, `TaskCancellationException`
  *   allow for the call to be retried", "at least 1 more time, and up to 5 times
  *   (5 retries) at various delay intervals (5, 20, 40 seconds)", and "After
@@ -28,21 +37,31 @@
  *   endpoint for 15 minutes." (Action groups, "Webhook retry behavior",
  *   MicrosoftDocs/azure-monitor-docs articles/azure-monitor/alerts/action-groups.md).
  * - 500: the relay's own settings are wrong (never retried).
- * No answer ever contains the token.
+ * No answer or log line ever contains the token or the secret.
  *
- * Retries inside the relay: one at most. GitHub's 5xx or network failure: once
- * more after 1 s (the action group's own first retry comes 5 s later and each
- * failed round costs a 15-minute silence). A rate limit (403 or 429 with
- * `retry-after`, or `x-ratelimit-remaining: 0`): GitHub says "If the
- * `retry-after` response header is present, you should not retry your request
- * until after that many seconds has elapsed" and "Continuing to make requests
- * while you are rate limited may result in the banning of your integration"
- * (github/docs, REST API best practices); the relay waits once when GitHub asks
- * for at most 5 s, else answers 503 at once. Dispatches are not idempotent: a
+ * Time: the action group gives a webhook 10 seconds ("The webhook response
+ * timeout period is 10 seconds", an older revision of the same article), and a
+ * call it times out is retried: a duplicate dispatch if GitHub had accepted it,
+ * and a step towards the 15-minute silence. So the relay spends at most
+ * `RELAY_BUDGET_MS` (7 s) on GitHub, leaving the rest for a cold start:
+ * - one call, cut at `REQUEST_TIMEOUT_MS` (4 s);
+ * - no retry of GitHub's 5xx, network failures or timeouts: 503 at once, and the
+ *   action group retries (5 s later, then 20, 40);
+ * - a rate limit (403 or 429 with `retry-after`, or `x-ratelimit-remaining: 0`):
+ *   GitHub says "If the `retry-after` response header is present, you should not
+ *   retry your request until after that many seconds has elapsed" and
+ *   "Continuing to make requests while you are rate limited may result in the
+ *   banning of your integration" (github/docs, REST API best practices). The
+ *   relay waits once, when GitHub asks for at most `MAX_RETRY_AFTER_SECONDS`
+ *   (2 s) and the wait plus a whole second call still ends within the budget;
+ *   else it answers 503 at once, with GitHub's `retry-after`.
+ * Worst case: 7 s (a rate-limited answer after up to 1 s, a 2 s wait, a second
+ * call cut at 4 s); without a rate limit, 4 s. Dispatches are not idempotent: a
  * retried call that GitHub had in fact accepted starts a second rollback run,
  * which the workflow's decide job turns into a no-op (the candidate is no longer
  * taking traffic).
  */
+import { createHash, timingSafeEqual } from "crypto";
 import { app, HttpResponseInit } from "@azure/functions";
 import { Octokit } from "@octokit/rest";
 import { forwardDecision, RollbackDispatch } from "./forward";
@@ -53,14 +72,24 @@ export const EVENT_TYPE = "slotshift-rollback";
 /** GitHub's API when `GITHUB_API_URL` is not set. */
 export const DEFAULT_API_URL = "https://api.github.com";
 
-/** The longest `retry-after` the relay honours itself before answering 503. */
-export const MAX_RETRY_AFTER_SECONDS = 5;
-
-/** The pause before the one retry of a 5xx or network failure. */
-export const SERVER_ERROR_PAUSE_MS = 1000;
-
 /** How long one call to GitHub may take. */
-export const REQUEST_TIMEOUT_MS = 8000;
+export const REQUEST_TIMEOUT_MS = 4000;
+
+/** The longest `retry-after` the relay honours itself before answering 503. */
+export const MAX_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The most time one invocation spends on GitHub, waits included: under the
+ * action group's 10 s webhook timeout with room for a cold start. A rate-limit
+ * wait is taken only when the wait and a whole second call fit in it.
+ */
+export const RELAY_BUDGET_MS = 7000;
+
+/** The query parameter that carries the shared secret. */
+export const SECRET_PARAMETER = "secret";
+
+/** The shortest `RELAY_SECRET` the relay accepts (components/rollbackRelay.ts derives 64 hex digits). */
+export const MIN_SECRET_LENGTH = 32;
 
 /** The relay's settings, from app settings. */
 export interface RelaySettings {
@@ -99,8 +128,34 @@ export function readSettings(env: AppSettings): RelaySettings | string {
     return { token, owner: match[1], repo: match[2], stack, apiUrl: apiUrl.replace(/\/+$/, "") };
 }
 
-/** What the handler reads of a request: its body as text. `HttpRequest` has it. */
+/**
+ * The relay's shared secret, from the `RELAY_SECRET` app setting; a string
+ * saying what is wrong (never the value) when it is missing or too short.
+ */
+export function readSecret(env: AppSettings): { secret: string } | string {
+    const secret = env.RELAY_SECRET ?? "";
+    if (secret.length < MIN_SECRET_LENGTH) {
+        return secret === "" ? "the app setting RELAY_SECRET is empty" : `the app setting RELAY_SECRET is shorter than ${MIN_SECRET_LENGTH} characters`;
+    }
+    return { secret };
+}
+
+/**
+ * Whether a presented secret is the expected one, in constant time: both are
+ * hashed to SHA-256 first, so `timingSafeEqual` compares equal lengths and the
+ * time says nothing about the length or any prefix of either.
+ */
+export function secretMatches(presented: string | null | undefined, expected: string): boolean {
+    if (typeof presented !== "string" || presented === "" || expected === "") {
+        return false;
+    }
+    const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
+    return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** What the handler reads of a request: its query (the secret) and its body as text. `HttpRequest` has both. */
 export interface RelayRequest {
+    readonly query: URLSearchParams;
     text(): Promise<string>;
 }
 
@@ -125,6 +180,8 @@ export interface RelayOptions {
     readonly sleep?: (ms: number) => Promise<void>;
     /** Per-call timeout towards GitHub. @default REQUEST_TIMEOUT_MS */
     readonly timeoutMs?: number;
+    /** Milliseconds since some fixed point, for the budget; `Date.now` when absent. */
+    readonly now?: () => number;
 }
 
 /** The handler's type: a plain function of a request, testable without the Functions host. */
@@ -173,17 +230,32 @@ function isTransient(f: GitHubFailure): boolean {
     return f.status === undefined || f.status >= 500;
 }
 
-/** Text for an answer or a log: the token never appears, however GitHub or a proxy echoed it. */
-function redact(text: string, token: string): string {
-    return token.length === 0 ? text : text.split(token).join("[redacted]");
+/** Text for an answer or a log: no secret appears, however GitHub or a proxy echoed it. */
+function redact(text: string, secrets: readonly string[]): string {
+    return secrets.reduce((t, s) => (s.length === 0 ? t : t.split(s).join("[redacted]")), text);
 }
+
+/** The refusal of a call without the right secret: the status alone. */
+const UNAUTHORIZED: HttpResponseInit = { status: 401 };
 
 /** Builds the HTTP handler. */
 export function makeRollbackHandler(options: RelayOptions = {}): RelayHandler {
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const now = options.now ?? Date.now;
     return async (request, context) => {
-        const settings = readSettings(options.env ?? process.env);
+        const started = now();
+        const env = options.env ?? process.env;
+        // The secret first: an unauthenticated caller learns nothing else, not even which setting is wrong.
+        const expected = readSecret(env);
+        if (typeof expected === "string") {
+            context.error(`rollback relay misconfigured: ${expected}`);
+            return answer(500, { dispatched: false, reason: "the relay is misconfigured" });
+        }
+        if (!secretMatches(request.query.get(SECRET_PARAMETER), expected.secret)) {
+            return UNAUTHORIZED;
+        }
+        const settings = readSettings(env);
         if (typeof settings === "string") {
             context.error(`rollback relay misconfigured: ${settings}`);
             return answer(500, { dispatched: false, reason: `the relay is misconfigured: ${settings}` });
@@ -199,23 +271,26 @@ export function makeRollbackHandler(options: RelayOptions = {}): RelayHandler {
             context.log(`rollback relay: no dispatch: ${decision.skip}`);
             return answer(200, { dispatched: false, reason: decision.skip });
         }
-        return dispatch(decision.dispatch, settings, context, sleep, timeoutMs);
+        const secrets = [settings.token, expected.secret];
+        return dispatch(decision.dispatch, settings, secrets, context, { sleep, timeoutMs, now, started });
     };
 }
 
-async function dispatch(
-    payload: RollbackDispatch,
-    settings: RelaySettings,
-    context: RelayLog,
-    sleep: (ms: number) => Promise<void>,
-    timeoutMs: number,
-): Promise<HttpResponseInit> {
+interface Clock {
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly timeoutMs: number;
+    readonly now: () => number;
+    /** When the invocation began, on `now`'s scale. */
+    readonly started: number;
+}
+
+async function dispatch(payload: RollbackDispatch, settings: RelaySettings, secrets: readonly string[], context: RelayLog, clock: Clock): Promise<HttpResponseInit> {
     const quiet = () => undefined;
     const octokit = new Octokit({
         auth: settings.token,
         baseUrl: settings.apiUrl,
         userAgent: "slotshift-rollback-relay",
-        log: { debug: quiet, info: quiet, warn: (m: string) => context.warn(redact(m, settings.token)), error: quiet },
+        log: { debug: quiet, info: quiet, warn: (m: string) => context.warn(redact(m, secrets)), error: quiet },
     });
     const what = `${EVENT_TYPE} for stack ${payload.stack}, slot ${payload.slot}, signal ${payload.signal}`;
     const send = () =>
@@ -224,7 +299,7 @@ async function dispatch(
             repo: settings.repo,
             event_type: EVENT_TYPE,
             client_payload: { stack: payload.stack, slot: payload.slot, signal: payload.signal, firedAt: payload.firedAt },
-            request: { signal: AbortSignal.timeout(timeoutMs) },
+            request: { signal: AbortSignal.timeout(clock.timeoutMs) },
         });
     let retried = false;
     for (;;) {
@@ -235,13 +310,15 @@ async function dispatch(
             return answer(200, { dispatched: true, reason });
         } catch (e) {
             const failure = failureOf(e);
-            const said = redact(`${failure.status ?? "no status"} ${failure.message}`, settings.token);
+            const said = redact(`${failure.status ?? "no status"} ${failure.message}`, secrets);
             const wait = rateLimitWait(failure);
             if (wait !== undefined) {
-                if (!retried && wait <= MAX_RETRY_AFTER_SECONDS) {
+                const elapsed = clock.now() - clock.started;
+                const fits = wait <= MAX_RETRY_AFTER_SECONDS && elapsed + wait * 1000 + clock.timeoutMs <= RELAY_BUDGET_MS;
+                if (!retried && fits) {
                     retried = true;
                     context.warn(`rollback relay: GitHub rate-limited the dispatch (${said}); retrying in ${wait} s`);
-                    await sleep(wait * 1000);
+                    await clock.sleep(wait * 1000);
                     continue;
                 }
                 const reason = `GitHub rate-limited the dispatch of ${what}: ${said}; the action group may retry`;
@@ -249,13 +326,8 @@ async function dispatch(
                 return answer(503, { dispatched: false, reason }, Number.isFinite(wait) ? { "retry-after": String(wait) } : {});
             }
             if (isTransient(failure)) {
-                if (!retried) {
-                    retried = true;
-                    context.warn(`rollback relay: GitHub failed the dispatch (${said}); retrying once`);
-                    await sleep(SERVER_ERROR_PAUSE_MS);
-                    continue;
-                }
-                const reason = `GitHub failed the dispatch of ${what} twice: ${said}; the action group may retry`;
+                // No retry here: a second call would not fit the action group's timeout; it retries a 503 itself.
+                const reason = `GitHub failed the dispatch of ${what}: ${said}; the action group may retry`;
                 context.error(`rollback relay: ${reason}`);
                 return answer(503, { dispatched: false, reason });
             }
@@ -269,4 +341,5 @@ async function dispatch(
 /** The handler the Functions host runs: settings from app settings. */
 export const rollback: RelayHandler = makeRollbackHandler();
 
-app.http("rollback", { methods: ["POST"], authLevel: "function", handler: rollback });
+// Anonymous: the handler checks RELAY_SECRET itself (no host key, so no deploy-time read from the function host).
+app.http("rollback", { methods: ["POST"], authLevel: "anonymous", handler: rollback });

@@ -350,7 +350,8 @@ describe("monitoring", function () {
             expect(group.webhookReceivers).to.have.length(1);
             const json = JSON.stringify(result);
             expect(json).not.to.contain("very0secret0token");
-            expect(json).not.to.contain("?code=");
+            expect(json).not.to.contain("secret=");
+            expect(json).not.to.contain("offline-storage-key");
         });
 
         it("keeps a webhook of the stack's own beside the relay", async () => {

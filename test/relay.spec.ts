@@ -72,7 +72,7 @@ describe("rollback relay (relay/)", function () {
             expect(skipReason(forwardDecision(fixture("log-alert-v2-resolved-slot.json"), PROD))).to.match(/is resolved: nothing to roll back$/);
         });
 
-        it("skips a fired metric alert without a slot (pool exhausted: no slot dimension, customProperties.slot empty): slot unknown", () => {
+        it("skips a fired metric alert without a slot (pool exhausted: no slot dimension, no slot property): slot unknown", () => {
             expect(skipReason(forwardDecision(fixture("metric-alert-fired.json"), PROD))).to.match(/^slot unknown for rule nextgen-market-prod-alerts-db-connections-exhausted: /);
         });
 
@@ -96,7 +96,7 @@ describe("rollback relay (relay/)", function () {
             expect(skipReason(forwardDecision(payload, PROD))).to.equal('rule nextgen-market-prod-alerts-error-rate is for stack "staging"; this relay serves stack "prod"');
         });
 
-        it("takes the slot from the rule's slot custom property when no dimension names it", () => {
+        it("takes the slot from a slot custom property (rules of earlier versions, or by hand) only when no dimension names it", () => {
             const payload = edited(LOG_FIRED, (p) => {
                 p.data.alertContext.condition.allOf[0].dimensions = [];
                 p.data.alertContext.properties!.slot = "blue";
@@ -138,6 +138,8 @@ describe("rollback relay (relay/)", function () {
 
     describe("the handler against a loopback GitHub (real Octokit, no mocks inside the client)", () => {
         const TOKEN = "ghp_relayTestToken0000000000000000000000";
+        /** The shared secret, as components/rollbackRelay.ts derives them: 64 hex digits. */
+        const SECRET = "5f0c3a9e1b7d4c2a8e6f0b1d3c5a7e9f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a";
         let relay: typeof RelayModule;
         before(() => {
             relay = quietly(() => require("../relay/index") as typeof RelayModule);
@@ -180,12 +182,12 @@ describe("rollback relay (relay/)", function () {
             };
         }
 
-        const env = (apiUrl: string) => ({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "owner/name", SLOTSHIFT_STACK: "prod", GITHUB_API_URL: apiUrl });
+        const env = (apiUrl: string) => ({ RELAY_SECRET: SECRET, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "owner/name", SLOTSHIFT_STACK: "prod", GITHUB_API_URL: apiUrl });
         /** Calls a handler the way the Functions host does: an HttpRequest and an InvocationContext, whose log lines are kept. */
-        async function call(handler: RelayModule.RelayHandler, body: string): Promise<{ res: HttpResponseInit; logs: string[] }> {
+        async function call(handler: RelayModule.RelayHandler, body: string, query = `?secret=${SECRET}`): Promise<{ res: HttpResponseInit; logs: string[] }> {
             const logs: string[] = [];
             const context = new InvocationContext({ functionName: "rollback", invocationId: "test", logHandler: (level, ...args) => logs.push(`${level} ${args.join(" ")}`) });
-            const request = new HttpRequest({ method: "POST", url: "https://relay.example/api/rollback?code=k", body: { string: body }, headers: { "content-type": "application/json" } });
+            const request = new HttpRequest({ method: "POST", url: `https://relay.example/api/rollback${query}`, body: { string: body }, headers: { "content-type": "application/json" } });
             const res = await handler(request, context);
             return { res, logs };
         }
@@ -197,11 +199,91 @@ describe("rollback relay (relay/)", function () {
         beforeEach(() => {
             sleeps.length = 0;
         });
-        /** Neither the answer nor a log line carries the token. */
+        /** Neither the answer nor a log line carries the token or the secret. */
         const noToken = (r: { res: HttpResponseInit; logs: string[] }) => {
-            expect(JSON.stringify(r.res)).not.to.contain(TOKEN);
-            expect(r.logs.join("\n")).not.to.contain(TOKEN);
+            for (const secret of [TOKEN, SECRET]) {
+                expect(JSON.stringify(r.res)).not.to.contain(secret);
+                expect(r.logs.join("\n")).not.to.contain(secret);
+            }
         };
+
+        describe("the shared secret (?secret=, app setting RELAY_SECRET)", () => {
+            const wrong: [string, string][] = [
+                ["no query at all", ""],
+                ["an empty secret", "?secret="],
+                ["a wrong secret of the same length", `?secret=${SECRET.slice(0, -1)}0`],
+                ["the secret in upper case", `?secret=${SECRET.toUpperCase()}`],
+                ["a prefix of the secret", `?secret=${SECRET.slice(0, 32)}`],
+                ["the secret with more after it", `?secret=${SECRET}00`],
+                ["the secret under another name (a function key's code=)", `?code=${SECRET}`],
+            ];
+            for (const [what, query] of wrong) {
+                it(`refuses ${what}: 401, no body, no log line, no call to GitHub, the body never read`, async () => {
+                    const gh = await gitHub([{ status: 204 }]);
+                    try {
+                        let read = false;
+                        const body = firedBody();
+                        const handler = relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep });
+                        const logs: string[] = [];
+                        const context = new InvocationContext({ functionName: "rollback", invocationId: "test", logHandler: (level, ...args) => logs.push(`${level} ${args.join(" ")}`) });
+                        const request = new HttpRequest({ method: "POST", url: `https://relay.example/api/rollback${query}`, body: { string: body } });
+                        const res = await handler({ query: request.query, text: async () => ((read = true), body) }, context);
+                        expect(res).to.deep.equal({ status: 401 });
+                        expect(logs).to.deep.equal([]);
+                        expect(read).to.equal(false);
+                        expect(gh.seen).to.have.length(0);
+                    } finally {
+                        await gh.close();
+                    }
+                });
+            }
+
+            it("accepts the right secret (then decides as usual: here a test notification, 200 without dispatch)", async () => {
+                const gh = await gitHub([{ status: 204 }]);
+                try {
+                    const r = await call(relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep }), JSON.stringify(fixture("test-notification-log-alert-v2.json")));
+                    expect(r.res.status).to.equal(200);
+                    expect(r.res.jsonBody).to.have.property("dispatched", false);
+                    expect(gh.seen).to.have.length(0);
+                    noToken(r);
+                } finally {
+                    await gh.close();
+                }
+            });
+
+            it("checks the secret before the other settings: a wrong secret gets 401 even when the relay is misconfigured", async () => {
+                const r = await call(relay.makeRollbackHandler({ env: { ...env("http://127.0.0.1:9"), GITHUB_TOKEN: "" }, sleep: fakeSleep }), firedBody(), "?secret=nope");
+                expect(r.res).to.deep.equal({ status: 401 });
+                expect(r.logs).to.deep.equal([]);
+            });
+
+            it("answers 500 without detail when RELAY_SECRET is missing or short, whatever the caller presents; the log names the setting, never a value", async () => {
+                for (const [secret, message] of [
+                    [undefined, "RELAY_SECRET is empty"],
+                    ["", "RELAY_SECRET is empty"],
+                    ["tooshort", "RELAY_SECRET is shorter than 32 characters"],
+                ] as const) {
+                    for (const query of ["", "?secret=", `?secret=${secret ?? ""}`]) {
+                        const r = await call(relay.makeRollbackHandler({ env: { ...env("http://127.0.0.1:9"), RELAY_SECRET: secret }, sleep: fakeSleep }), firedBody(), query);
+                        expect(r.res.status, `${String(secret)} ${query}`).to.equal(500);
+                        expect(r.res.jsonBody).to.deep.equal({ dispatched: false, reason: "the relay is misconfigured" });
+                        expect(r.logs.join("\n")).to.contain(message);
+                        if (secret) {
+                            expect(r.logs.join("\n")).not.to.contain(secret);
+                        }
+                    }
+                }
+            });
+
+            it("compares with secretMatches: equal strings only, never an empty or absent one", () => {
+                expect(relay.secretMatches(SECRET, SECRET)).to.equal(true);
+                for (const presented of [null, undefined, "", SECRET.slice(1), `${SECRET} `, SECRET.toUpperCase()]) {
+                    expect(relay.secretMatches(presented, SECRET), String(presented)).to.equal(false);
+                }
+                expect(relay.secretMatches("", "")).to.equal(false);
+                expect(relay.secretMatches("x", "")).to.equal(false);
+            });
+        });
 
         it("dispatches a fired rollback trigger: POST /repos/owner/name/dispatches with the token and {event_type, client_payload}; 204 → 200 dispatched", async () => {
             const gh = await gitHub([{ status: 204 }]);
@@ -301,8 +383,9 @@ describe("rollback relay (relay/)", function () {
             }
         });
 
-        it("does not wait out a long rate limit (Retry-After 60, or 429 without one): 503 at once, one call", async () => {
+        it("does not wait out a rate limit longer than 2 s (Retry-After 3 or 60, 429 without one, an hour to the reset): 503 at once, one call", async () => {
             const replies: Reply[] = [
+                { status: 403, headers: { "retry-after": "3" }, body: { message: "secondary rate limit" } },
                 { status: 403, headers: { "retry-after": "60" }, body: { message: "secondary rate limit" } },
                 { status: 429, body: { message: "secondary rate limit" } },
                 { status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) }, body: { message: "API rate limit exceeded" } },
@@ -321,43 +404,96 @@ describe("rollback relay (relay/)", function () {
             }
         });
 
-        it("retries a GitHub 5xx once after 1 s, then dispatches", async () => {
-            const gh = await gitHub([{ status: 502, body: { message: "Server Error" } }, { status: 204 }]);
-            try {
-                const r = await call(relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep }), firedBody());
-                expect(r.res.status).to.equal(200);
-                expect(gh.seen).to.have.length(2);
-                expect(sleeps).to.deep.equal([1000]);
-            } finally {
-                await gh.close();
+        it("does not retry a GitHub 5xx: 503 at once, one call, no wait (the action group retries 503)", async () => {
+            for (const status of [500, 502, 503, 504]) {
+                sleeps.length = 0;
+                const gh = await gitHub([{ status, body: { message: "Server Error" } }, { status: 204 }]);
+                try {
+                    const r = await call(relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep }), firedBody());
+                    expect(r.res.status, String(status)).to.equal(503);
+                    expect(r.res.jsonBody).to.have.property("dispatched", false);
+                    expect(gh.seen).to.have.length(1);
+                    expect(sleeps).to.deep.equal([]);
+                    noToken(r);
+                } finally {
+                    await gh.close();
+                }
             }
         });
 
-        it("answers 503 after two 5xx, two refused connections or two timeouts (bounded: two calls)", async () => {
-            const gh = await gitHub([{ status: 500, body: { message: "Server Error" } }]);
-            try {
-                const r = await call(relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep }), firedBody());
-                expect(r.res.status).to.equal(503);
-                expect(gh.seen).to.have.length(2);
-            } finally {
-                await gh.close();
-            }
+        it("does not retry a refused connection or a timeout: 503 after one call each", async () => {
             // Nothing listens on a port just released.
             const gone = await gitHub([{ status: 204 }]);
             await gone.close();
             const refused = await call(relay.makeRollbackHandler({ env: env(gone.url), sleep: fakeSleep }), firedBody());
             expect(refused.res.status).to.equal(503);
+            expect(sleeps).to.deep.equal([]);
             noToken(refused);
-            // A GitHub that never answers: each call is cut at the timeout.
+            // A GitHub that never answers: the call is cut at the timeout.
             const hang = await gitHub(["hang"]);
             try {
                 const started = Date.now();
                 const r = await call(relay.makeRollbackHandler({ env: env(hang.url), sleep: fakeSleep, timeoutMs: 200 }), firedBody());
                 expect(r.res.status).to.equal(503);
-                expect(hang.seen).to.have.length(2);
-                expect(Date.now() - started).to.be.below(5000);
+                expect(hang.seen).to.have.length(1);
+                expect(sleeps).to.deep.equal([]);
+                expect(Date.now() - started).to.be.below(2000);
             } finally {
                 await hang.close();
+            }
+        });
+
+        it("stays under the webhook timeout by default: a GitHub that never answers is cut at 4 s, one call, 503", async () => {
+            expect(relay.REQUEST_TIMEOUT_MS).to.equal(4000);
+            const hang = await gitHub(["hang"]);
+            try {
+                const started = Date.now();
+                // The real timer and the default timeout.
+                const r = await call(relay.makeRollbackHandler({ env: env(hang.url) }), firedBody());
+                const took = Date.now() - started;
+                expect(r.res.status).to.equal(503);
+                expect(hang.seen).to.have.length(1);
+                expect(took).to.be.at.least(3900).and.below(6000);
+            } finally {
+                await hang.close();
+            }
+        });
+
+        it("bounds the worst case: a rate-limit wait and a second whole call fit in the 7 s budget, under the action group's 10 s", () => {
+            expect(relay.RELAY_BUDGET_MS).to.equal(7000);
+            expect(relay.MAX_RETRY_AFTER_SECONDS).to.equal(2);
+            // The longest path: an answer at the last moment the wait may still be taken, the wait, a second call cut at the timeout.
+            const lastFirstAnswer = relay.RELAY_BUDGET_MS - relay.MAX_RETRY_AFTER_SECONDS * 1000 - relay.REQUEST_TIMEOUT_MS;
+            expect(lastFirstAnswer).to.equal(1000);
+            expect(lastFirstAnswer + relay.MAX_RETRY_AFTER_SECONDS * 1000 + relay.REQUEST_TIMEOUT_MS).to.be.at.most(8000);
+        });
+
+        it("does not wait out a rate limit when the wait and a second call would overrun the budget: 503 at once", async () => {
+            // A clock on which GitHub's first answer took 2.5 s: 2.5 + 1 + 4 > 7.
+            const gh = await gitHub([{ status: 403, headers: { "retry-after": "1" }, body: { message: "You have exceeded a secondary rate limit" } }, { status: 204 }]);
+            try {
+                const times = [0, 2500];
+                const now = () => times.shift() ?? 2500;
+                const r = await call(relay.makeRollbackHandler({ env: env(gh.url), sleep: fakeSleep, now }), firedBody());
+                expect(r.res.status).to.equal(503);
+                expect(r.res.headers).to.deep.include({ "retry-after": "1" });
+                expect(gh.seen).to.have.length(1);
+                expect(sleeps).to.deep.equal([]);
+            } finally {
+                await gh.close();
+            }
+            // The same answer after 0.9 s: 0.9 + 1 + 4 <= 7, so the relay waits and calls again.
+            sleeps.length = 0;
+            const quick = await gitHub([{ status: 403, headers: { "retry-after": "1" }, body: { message: "You have exceeded a secondary rate limit" } }, { status: 204 }]);
+            try {
+                const times = [0, 900];
+                const now = () => times.shift() ?? 900;
+                const r = await call(relay.makeRollbackHandler({ env: env(quick.url), sleep: fakeSleep, now }), firedBody());
+                expect(r.res.status).to.equal(200);
+                expect(quick.seen).to.have.length(2);
+                expect(sleeps).to.deep.equal([1000]);
+            } finally {
+                await quick.close();
             }
         });
 
@@ -416,6 +552,12 @@ describe("rollback relay (relay/)", function () {
             expect(code).not.to.contain(ROOT);
         });
 
+        it('registers the function anonymous (the relay checks RELAY_SECRET itself): no host key to read at deploy time', () => {
+            const code = fs.readFileSync(path.join(DIST, "index.js"), "utf8");
+            expect(code).to.match(/authLevel:"anonymous"/);
+            expect(code).not.to.match(/authLevel:"(function|admin)"/);
+        });
+
         it("loads without the Functions host (@azure/functions-core absent: the library's test mode) and relays end to end", async () => {
             expect(() => require.resolve("@azure/functions-core")).to.throw();
             const warnings: string[] = [];
@@ -437,9 +579,12 @@ describe("rollback relay (relay/)", function () {
             await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
             try {
                 const { port } = server.address() as AddressInfo;
-                const handler = bundled.makeRollbackHandler({ env: { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "owner/name", SLOTSHIFT_STACK: "prod", GITHUB_API_URL: `http://127.0.0.1:${port}` } });
+                const handler = bundled.makeRollbackHandler({ env: { RELAY_SECRET: "s".repeat(64), GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "owner/name", SLOTSHIFT_STACK: "prod", GITHUB_API_URL: `http://127.0.0.1:${port}` } });
                 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
-                const res = await handler({ text: async () => JSON.stringify(fixture(LOG_FIRED)) }, quiet);
+                const body = async () => JSON.stringify(fixture(LOG_FIRED));
+                expect(await handler({ query: new URLSearchParams("secret=wrong"), text: body }, quiet)).to.deep.equal({ status: 401 });
+                expect(seen).to.deep.equal([]);
+                const res = await handler({ query: new URLSearchParams(`secret=${"s".repeat(64)}`), text: body }, quiet);
                 expect(res.status).to.equal(200);
                 expect(res.jsonBody).to.deep.include({ dispatched: true });
                 expect(seen).to.deep.equal(["POST /repos/owner/name/dispatches"]);
