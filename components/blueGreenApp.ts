@@ -60,22 +60,31 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         const direct = r.strategy === "direct";
         const colours: SlotColour[] = direct ? [r.live] : [...SLOT_COLOURS];
 
-        // The registry lookups go through a Docker provider of the app's own with the daemon check
-        // off: reading a digest talks to the registry's API only, so neither pulumi preview nor up
-        // needs a Docker engine (a dev build and publishMovingTags still do). A private registry
-        // authenticates the lookups here and the pods' pulls with a Secret; the password stays a
-        // Pulumi secret in both.
+        // Which slots need Docker: a digest to look up (no digest known), a dev build, moving tags.
+        const withVersion = colours.filter((c) => cfg.slots[c].version !== undefined);
+        const needsDocker =
+            withVersion.some((c) => args.decision.knownDigests[c] === undefined) ||
+            cfg.app.buildContext !== undefined ||
+            cfg.app.publishMovingTags;
+        // Those go through a Docker provider of the app's own with the daemon check off, and a private
+        // registry's credentials. It is registered only when needed: pulumi-docker 5 pings a Docker
+        // daemon when its provider is configured whatever disableDockerDaemonCheck says
+        // (pulumi/pulumi-docker#1106), so a stack whose digests are all known (slotshift start
+        // --resolve-digest, or promoted) previews and deploys with no Docker engine at all. The pods
+        // pull a private registry's images with a Secret. The password stays a Pulumi secret in both.
         const server = cfg.app.image.includes("/") && /[.:]/.test(cfg.app.image.split("/")[0]) ? cfg.app.image.split("/")[0] : "docker.io";
         const password = args.registry && pulumi.secret(args.registry.password);
-        const docker = new DockerProvider(
-            `${name}-registry`,
-            {
-                disableDockerDaemonCheck: true,
-                ...(args.registry === undefined ? {} : { registryAuth: [{ address: server, username: args.registry.username, password: password! }] }),
-            },
-            { parent: this },
-        );
-        const imageOpts: pulumi.ComponentResourceOptions = { parent: this, providers: { docker } };
+        const docker = needsDocker
+            ? new DockerProvider(
+                  `${name}-registry`,
+                  {
+                      disableDockerDaemonCheck: true,
+                      ...(args.registry === undefined ? {} : { registryAuth: [{ address: server, username: args.registry.username, password: password! }] }),
+                  },
+                  { parent: this },
+              )
+            : undefined;
+        const imageOpts: pulumi.ComponentResourceOptions = docker === undefined ? { parent: this } : { parent: this, providers: { docker } };
         let pullSecret: pulumi.Output<string> | undefined;
         if (args.registry && password) {
             const user = args.registry.username;

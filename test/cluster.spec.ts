@@ -101,6 +101,20 @@ describe("no Docker engine in pulumi preview or up", function () {
         expect(result.resources.filter((r) => r.type.startsWith("docker:"))).to.deep.equal([]);
     });
 
+    it("registers no Docker provider at all when every slot's digest is known (a step, a rollback): no engine needed then", async () => {
+        const steps = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }, { "slotshift:rollout.weight": 0 }]);
+        for (const step of steps.slice(1)) {
+            expect(step.ok, step.error?.message).to.equal(true);
+            expect(ofType(step, "pulumi:providers:docker")).to.deep.equal([]);
+        }
+        const given = await planStack("prod", {
+            config: edited("prod", { "slotshift:slots.blue.digest": `sha256:${"a".repeat(64)}`, "slotshift:slots.green.digest": undefined }),
+        });
+        // Green's digest comes from staging (the promotion), blue's is given: nothing to look up.
+        expect(given.ok, given.error?.message).to.equal(true);
+        expect(ofType(given, "pulumi:providers:docker")).to.deep.equal([]);
+    });
+
     it("authenticates the lookups and the pods' pulls for a private registry, the password a secret", async () => {
         const result = await planStack("prod", {
             config: edited("prod", { "slotshift:app.registry": { username: "nextgen-bot", password: "ghp_verysecretregistrytoken0000" } }),
