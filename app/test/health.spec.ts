@@ -1,33 +1,10 @@
 import { expect } from "chai";
-import * as http from "node:http";
-import { AddressInfo } from "node:net";
-import { DEFAULT_PORT, ServerOptions, createServer, readPort } from "../server";
+import type * as http from "node:http";
+import { DEFAULT_PORT, readPort } from "../server";
+import { call, start, stop } from "./support/http";
 
 const ENV = { SLOT: "green", APP_VERSION: "1.3.0", ENVIRONMENT: "staging", PORT: "9999" };
 const HEALTH_KEYS = ["status", "environment", "version", "slot", "timestamp", "checks"];
-
-/** Starts the app on 127.0.0.1, port 0; returns its base URL. */
-async function start(env: Record<string, string | undefined>, options?: ServerOptions): Promise<{ server: http.Server; base: string }> {
-    const server = createServer(env, options);
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    return { server, base: `http://127.0.0.1:${port}` };
-}
-
-async function stop(server: http.Server): Promise<void> {
-    server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
-}
-
-/** GETs (or sends `method` to) a path; returns the status, the headers and the parsed JSON body. */
-async function call(base: string, path: string, method = "GET"): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-    const res = await fetch(`${base}${path}`, { method });
-    expect(res.headers.get("content-type")).to.match(/^application\/json/);
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe("app: the reference web app", () => {
     let server: http.Server;
