@@ -10,8 +10,9 @@ import { SlotshiftConfig, otherSlot, parseStackConfig } from "../rollout/config"
 import { decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
 import { RolloutState, impliedState, readRolloutState } from "../rollout/state";
-import { VERSION_POLICY, parseVersion, versionPolicyViolation } from "../rollout/versions";
+import { VERSION_POLICY, deployTag, parseVersion, versionPolicyViolation } from "../rollout/versions";
 import { StackOutputs } from "./engine";
+import { ResolveOptions, resolveDigest } from "./registry";
 import { StackEdit, configEdit, editText, writeAtomically, FileWriter } from "./stackEdit";
 import { UsageError, listStacks, stackConfigFromText, stackFilePath } from "./stackFile";
 
@@ -224,6 +225,34 @@ export function startChange(view: StackView, version: string, opts: { sha?: stri
     }
     const change = slotChange(idle, v.raw, opts, `stage ${v.raw} in ${idle} at 0 %`);
     return { ...change, edits: [...change.edits, configEdit("slotshift:rollout.weight", 0)] };
+}
+
+/**
+ * `start <version> --sha S --resolve-digest`: the digest of the environment's deploy tag
+ * (`main-<sha>` in staging, `X.Y.Z-<sha>` in prod), read from the registry, for startChange to
+ * write as `slotshift:slots.<colour>.digest`. What `pulumi up` would refuse is refused first,
+ * before any request; a registry failure throws a RegistryError. Dev builds its image (or reads
+ * `develop-<sha>` when `pulumi up` runs): there it is a usage error.
+ */
+export async function resolveStartDigest(
+    view: StackView,
+    version: string,
+    opts: { sha?: string; build?: string },
+    ctx: { now?: Date; registry?: ResolveOptions } = {},
+): Promise<{ tag: string; digest: string }> {
+    const cfg = view.config;
+    if (cfg.environment === "dev") {
+        throw new UsageError(
+            `--resolve-digest is for staging and prod, which deploy an image built before the release: ${view.stack} (environment dev) builds its image or reads develop-<sha> when pulumi up runs; drop --resolve-digest, or give --digest sha256:...`,
+        );
+    }
+    if (opts.sha === undefined) {
+        throw new UsageError(`--resolve-digest needs --sha <git-sha>: the deploy tag of ${cfg.environment} is ${cfg.environment === "prod" ? "X.Y.Z-<sha>" : "main-<sha>"}`);
+    }
+    // The edit without the digest: a refusal here costs no request.
+    applyChange(view, startChange(view, version, opts), { dryRun: true, now: ctx.now });
+    const tag = deployTag({ environment: cfg.environment, repository: cfg.app.image, version: parseVersion(version)!.raw, gitSha: opts.sha }).tag;
+    return { tag, digest: await resolveDigest(cfg.app.image, tag, ctx.registry) };
 }
 
 /** The edits that put a new build in a slot, clearing what described the old one. */

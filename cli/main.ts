@@ -3,7 +3,7 @@
  * engineer would, refusing what `pulumi up` would refuse, and plans offline.
  *
  *   slotshift status   --stack S [--previous FILE] [--json]
- *   slotshift start    <version> --stack S [--sha SHA] [--build N] [--digest D]
+ *   slotshift start    <version> --stack S [--sha SHA] [--build N] [--digest D | --resolve-digest]
  *   slotshift next     --stack S
  *   slotshift rollback --stack S
  *   slotshift finalize --stack S
@@ -25,6 +25,7 @@ import {
     nextChange,
     renderDiff,
     renderStatus,
+    resolveStartDigest,
     rollbackChange,
     startChange,
     status,
@@ -32,10 +33,11 @@ import {
     withText,
 } from "./commands";
 import { StackOutputs } from "./engine";
+import { RegistryError } from "./registry";
 import { UsageError, findProjectRoot, listStacks } from "./stackFile";
 
 /** Exit codes, as `--help` lists them. */
-export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3 } as const;
+export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3, registry: 4 } as const;
 
 const EXIT_HELP = `
 Exit codes:
@@ -43,6 +45,8 @@ Exit codes:
   1  refused: the edit breaks a rollout rule or the config schema; the file is untouched
   2  usage error: unknown stack, unreadable file, YAML syntax error, bad option
   3  --up: the Pulumi CLI is missing or pulumi up failed (the stack file is already edited)
+  4  start --resolve-digest: the registry lookup failed (tag not found, credentials refused,
+     rate limited, unreachable, timed out); the file is untouched
 
 What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes);
 without it, the stack file is taken as deployed and the step holds are left to pulumi up to check.`;
@@ -150,13 +154,13 @@ export async function main(
         return viewStack({ root, stack: opts.stack, previous, references });
     };
 
-    const edit = async (opts: CommonOptions, make: (view: StackView) => Change): Promise<number> => {
+    const edit = async (opts: CommonOptions, make: (view: StackView, now: Date | undefined) => Change | Promise<Change>): Promise<number> => {
         const view = load(opts);
         const now = opts.now === undefined ? undefined : new Date(opts.now);
         if (now !== undefined && Number.isNaN(now.getTime())) {
             throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
         }
-        const result = applyChange(view, make(view), { dryRun: opts.dryRun, now });
+        const result = applyChange(view, await make(view, now), { dryRun: opts.dryRun, now });
         if (result.before === result.after) {
             out.write(`${result.summary}: the stack file already says so; nothing to change.\n`);
         } else {
@@ -200,12 +204,28 @@ export async function main(
             .argument("<version>", "the semantic version to stage")
             .option("--sha <sha>", "the git commit the image was built from")
             .option("--build <n>", "the CI build number")
-            .option("--digest <digest>", "the image digest, when known"),
+            .option("--digest <digest>", "the image digest, when known")
+            .addOption(
+                new Option(
+                    "--resolve-digest",
+                    "staging and prod: read the digest of the deploy tag (main-<sha>, X.Y.Z-<sha>) from the registry and write it; " +
+                        "credentials from SLOTSHIFT_REGISTRY_USERNAME and SLOTSHIFT_REGISTRY_PASSWORD, anonymous without them",
+                ).conflicts("digest"),
+            ),
         true,
     ).action(
-        run((opts, cmd) =>
-            edit(opts, (view) => startChange(view, String(cmd.args[0]), { sha: opts.sha as string | undefined, build: opts.build as string | undefined, digest: opts.digest as string | undefined })),
-        ),
+        run((opts, cmd) => {
+            const version = String(cmd.args[0]);
+            const given = { sha: opts.sha as string | undefined, build: opts.build as string | undefined, digest: opts.digest as string | undefined };
+            return edit(opts, async (view, now) => {
+                if (!opts.resolveDigest) {
+                    return startChange(view, version, given);
+                }
+                const { tag, digest } = await resolveStartDigest(view, version, given, { now, registry: { env } });
+                const change = startChange(view, version, { ...given, digest });
+                return { ...change, summary: `${change.summary}; ${tag} is ${digest}` };
+            });
+        }),
     );
     withCommon(program.command("next").description("the next step: 0 → 5 → 25 → 50 → 100"), true).action(run((opts) => edit(opts, nextChange)));
     withCommon(program.command("rollback").description("weight 0, or back to the warm slot after a finalize"), true).action(run((opts) => edit(opts, rollbackChange)));
@@ -239,6 +259,10 @@ export async function main(
     } catch (e) {
         if (e instanceof CommanderError) {
             return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        }
+        if (e instanceof RegistryError) {
+            err.write(`slotshift: ${e.message}; nothing written\n`);
+            return EXIT.registry;
         }
         if (ConfigError.isInstance(e)) {
             err.write(`slotshift: refused: ${e.message}\n`);
