@@ -25,10 +25,75 @@ interface Workflow {
 const load = (f: string) => parse(fs.readFileSync(path.join(WORKFLOWS, f), "utf8")) as Workflow;
 const needs = (j: Job) => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 
-/** Every `uses:` of the workflows and the local action. */
-function allUses(): string[] {
-    const texts = [...files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")), fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")];
-    return texts.flatMap((t) => [...t.matchAll(/uses:\s*([^\s#]+)/g)].map((m) => m[1]));
+/** Every `uses:` line of the workflows and the local action: the action and the comment after it. */
+function allUses(): { file: string; uses: string; comment: string }[] {
+    const sources = [...files.map((f) => path.join(".github/workflows", f)), ".github/actions/setup/action.yml"];
+    return sources.flatMap((file) =>
+        [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/^\s*(?:-\s+)?uses:\s*([^\s#]+)[ \t]*(.*)$/gm)].map((m) => ({ file, uses: m[1], comment: m[2] })),
+    );
+}
+
+/**
+ * The actions the workflows use, each at one release, its commit resolved from the action's own
+ * repository (`git rev-parse '<tag>^{commit}'` on a fetched copy), never typed from memory.
+ */
+const PINS: Record<string, { tag: string; sha: string }> = {
+    "actions/checkout": { tag: "v4.2.2", sha: "11bd71901bbe5b1630ceea73d27597364c9af683" },
+    // >= 4.2.0: the new cache service (actions/setup-node#1191); 4.4.0 is the last v4.
+    "actions/setup-node": { tag: "v4.4.0", sha: "49933ea5288caeca8642d1e84afbd3f7d6820020" },
+    "actions/cache": { tag: "v4.3.0", sha: "0057852bfaa89a56745cba8c7296529d2fc39830" },
+    "actions/create-github-app-token": { tag: "v3.1.1", sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3" },
+    "azure/login": { tag: "v2.2.0", sha: "a65d910e8af852a8061c627c456678983e180302" },
+    "azure/aks-set-context": { tag: "v4.0.2", sha: "feeca6405be94202afcb1c395616ff29b1811b9f" },
+    "pulumi/actions": { tag: "v6.0.0", sha: "c7fad9e2f0b79653172b36538b8b34b3c0291952" },
+    "docker/setup-buildx-action": { tag: "v3.7.1", sha: "c47758b77c9736f4b2ef4073d4d51994fabfe349" },
+    "docker/login-action": { tag: "v3.3.0", sha: "9780b0c442fbb1117ed29e0efdff1e18412f7567" },
+    "docker/build-push-action": { tag: "v6.9.0", sha: "4f58ea79222b3b9dc2c8bbdd6debcef730109a75" },
+};
+const pinned = (action: string) => `${action}@${PINS[action].sha}`;
+
+/**
+ * A stand-in for the pulumi CLI, for the workflows' scripts: records each call in $PULUMI_CALLS and
+ * answers from files. `stack output` prints $FAKE_OUTPUTS; `stack ls` lists the stacks, $STACK's
+ * update in progress for the first $FAKE_BUSY calls; `up` fails with the backend's lock conflict for
+ * the first $FAKE_LOCKED calls (and then, with $FAKE_AFTER_LOCK set, the stack holds that file's
+ * outputs: the other update ended), with another error when $FAKE_UP_FAILS is set, and otherwise
+ * leaves $FAKE_UP_OUTPUTS as the stack's outputs. $FAKE_PULUMI_FAILS fails every call.
+ */
+const FAKE_PULUMI = `#!/bin/sh
+printf '%s\\n' "$*" >> "$PULUMI_CALLS"
+if [ -n "$FAKE_PULUMI_FAILS" ]; then echo "error: could not reach the backend" >&2; exit 255; fi
+count() { n=$(cat "$PULUMI_CALLS.$1" 2> /dev/null || echo 0); n=$((n + 1)); echo "$n" > "$PULUMI_CALLS.$1"; echo "$n"; }
+case "$1 $2" in
+  "stack ls")
+    busy=false
+    if [ "$(count ls)" -le "\${FAKE_BUSY:-0}" ]; then busy=true; fi
+    printf '[{"name":"dev","current":false,"updateInProgress":false},{"name":"%s","current":false,"updateInProgress":%s}]\\n' "$STACK" "$busy"
+    ;;
+  "stack output") cat "$FAKE_OUTPUTS" ;;
+  "stack select") ;;
+  *)
+    if [ "$1" = up ]; then
+      if [ "$(count up)" -le "\${FAKE_LOCKED:-0}" ]; then
+        if [ -n "$FAKE_AFTER_LOCK" ]; then cp "$FAKE_AFTER_LOCK" "$FAKE_OUTPUTS"; fi
+        echo "Updating (\${STACK}):"
+        echo "error: [409] Conflict: Another update is currently in progress." >&2
+        echo "To learn more about possible reasons and resolution, visit https://www.pulumi.com/docs/troubleshooting/#conflict" >&2
+        exit 255
+      fi
+      if [ -n "$FAKE_UP_FAILS" ]; then echo "error: update failed" >&2; exit 255; fi
+      if [ -n "$FAKE_UP_OUTPUTS" ]; then cp "$FAKE_UP_OUTPUTS" "$FAKE_OUTPUTS"; fi
+      echo "Update succeeded"
+    fi
+    ;;
+esac
+`;
+
+/** Runs a workflow script as GitHub does (bash --noprofile --norc -eo pipefail) in `cwd`. */
+function runScript(script: string, cwd: string, env: Record<string, string>) {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-script-")), "step.sh");
+    fs.writeFileSync(file, script);
+    return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, encoding: "utf8", env });
 }
 
 /** What an expression reads: github, inputs, steps, ... */
@@ -168,6 +233,13 @@ describe("the pipelines", function () {
         const deploy = load("deploy.yml");
         const step = load("step.yml");
 
+        it("stages staging with the digest read from the registry, so its pulumi up needs no Docker engine", () => {
+            const edit = (step.jobs.step.steps as { name?: string; run?: string; env?: Record<string, string> }[]).find((x) => x.run?.includes("npx slotshift \"${args[@]}\""))!;
+            expect(edit.run).to.contain('if [ "$COMMAND" = start ] && [ "$STACK" = staging ]; then args+=(--resolve-digest); fi');
+            expect(edit.env).to.include({ SLOTSHIFT_REGISTRY_USERNAME: "${{ github.actor }}", SLOTSHIFT_REGISTRY_PASSWORD: "${{ github.token }}" });
+            expect((step as unknown as { permissions: Record<string, string> }).permissions).to.include({ packages: "read" });
+        });
+
         it("runs every step of a stack in the GitHub environment of that stack, whose reviewers approve it", () => {
             expect(step.jobs.step.environment).to.equal("${{ inputs.environment }}");
             for (const [name, job] of Object.entries(deploy.jobs)) {
@@ -265,8 +337,9 @@ describe("the pipelines", function () {
             for (const [name, job] of Object.entries(rollback.jobs)) {
                 expect(job.uses, name).to.equal("./.github/workflows/step.yml");
                 expect(job.steps, name).to.equal(undefined);
-                expect(job.permissions, name).to.deep.equal({ contents: "write", "id-token": "write" });
-                expect(job.secrets, name).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
+                // GITHUB_TOKEN reads only: the stack file is pushed with the GitHub App's token.
+                expect(job.permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+                expect(job.secrets, name).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", SLOTSHIFT_APP_PRIVATE_KEY: "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}" });
             }
         });
 
@@ -309,7 +382,7 @@ describe("the pipelines", function () {
         });
     });
 
-    describe("step.yml decides an alert under the stack's lock, from the event, not from an empty slot", () => {
+    describe("step.yml decides an alert from what is deployed once an update in progress has ended, from the event, not from an empty slot", () => {
         type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> };
         type Input = { type: string; default?: unknown; required?: boolean };
         const step = load("step.yml") as unknown as {
@@ -325,7 +398,7 @@ describe("the pipelines", function () {
         const decisionAt = at((s) => s.id === "alert");
         const holdAt = at((s) => s.run?.includes("holdUntil") === true);
         const editAt = at((s) => s.run?.includes('npx slotshift "${args[@]}"') === true);
-        const upAt = at((s) => s.uses?.startsWith("pulumi/actions@") === true);
+        const upAt = at((s) => s.id === "up");
         const gate = steps[gateAt];
         const decision = steps[decisionAt];
         const readOutputs = action.runs.steps.find((s) => s.id === "previous")!;
@@ -338,8 +411,11 @@ describe("the pipelines", function () {
             }
         });
 
-        it("decides inside the job that holds the stack's lock, after the outputs are read and before the hold, the edit and pulumi up", () => {
-            expect(job.concurrency).to.deep.equal({ group: "slotshift-${{ inputs.stack }}", "cancel-in-progress": false });
+        it("decides after the outputs are read, once an update in progress has ended, and before the hold, the edit and pulumi up", () => {
+            // The setup waits out an update of the stack in progress before it reads (settle): a rollback
+            // runs beside the steps (see "who waits for whom" below), and decides from what that update left.
+            expect(steps[setupAt].with).to.deep.include({ settle: true });
+            expect(readOutputs.run!.indexOf("updateInProgress")).to.be.within(0, readOutputs.run!.indexOf("pulumi stack output"));
             expect(gateAt, "the exact stack check comes first").to.equal(0);
             expect([gateAt, setupAt, decisionAt, holdAt, editAt, upAt].every((x) => x >= 0)).to.equal(true);
             expect(gateAt < setupAt && setupAt < decisionAt && decisionAt < holdAt && decisionAt < editAt && decisionAt < upAt).to.equal(true);
@@ -356,7 +432,7 @@ describe("the pipelines", function () {
             const later = steps.slice(decisionAt + 1);
             expect(later.length).to.be.greaterThan(4);
             const ctx = (alert: boolean, go: string | undefined) => ({
-                inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public" },
+                inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public", expect: "0".repeat(64) },
                 steps: { stack: { outputs: { exact: "true" } }, setup: { outputs: { "previous-read": "true" } }, alert: { outputs: go === undefined ? {} : { go } } },
             });
             for (const s of later) {
@@ -381,7 +457,7 @@ describe("the pipelines", function () {
             for (const s of [...steps, ...action.runs.steps]) {
                 expect(s.run ?? "", s.name ?? s.run).not.to.contain("${{");
             }
-            expect(readOutputs.env).to.deep.equal({ STACK: "${{ inputs.stack }}" });
+            expect(readOutputs.env).to.deep.equal({ STACK: "${{ inputs.stack }}", SETTLE: "${{ inputs.settle }}" });
         });
 
         it("never decides from an empty slot: no shell test of the slot, no jq", () => {
@@ -409,7 +485,7 @@ describe("the pipelines", function () {
             fs.mkdirSync(shims);
             // npx slotshift is the project's bin; pulumi prints the outputs of a stack with green at 25 % since 10 minutes ago.
             fs.writeFileSync(path.join(shims, "npx"), `#!/bin/sh\n[ "$1" = slotshift ] && shift\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, "bin/slotshift.js"))} "$@"\n`, { mode: 0o755 });
-            fs.writeFileSync(path.join(shims, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$PULUMI_CALLS"\nif [ -n "$FAKE_PULUMI_FAILS" ]; then echo "error: could not reach the backend" >&2; exit 255; fi\ncat "$FAKE_OUTPUTS"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(shims, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
             if (spawnSync("sh", ["-c", "command -v jq"]).status !== 0) {
                 fs.writeFileSync(path.join(shims, "jq"), "#!/bin/sh\ncat > /dev/null\n", { mode: 0o755 });
             }
@@ -491,7 +567,7 @@ describe("the pipelines", function () {
                         stepsCtx[id] = { outputs: bash(id, s.run, env) };
                     } else if (s.uses === "./.github/actions/setup") {
                         // The setup action's last step, as the composite runs it; the rest installs tools.
-                        const actionCtx: Ctx = { inputs: { stack: template(String(s.with!.stack), ctx) }, steps: {} };
+                        const actionCtx: Ctx = { inputs: Object.fromEntries(Object.entries(s.with!).map(([k, v]) => [k, template(String(v), ctx)])), steps: {} };
                         const readEnv = Object.fromEntries(Object.entries(readOutputs.env!).map(([k, v]) => [k, template(v, actionCtx)]));
                         (actionCtx.steps as Record<string, unknown>).previous = { outputs: bash("setup", readOutputs.run!, readEnv) };
                         stepsCtx[id] = { outputs: Object.fromEntries(Object.entries(action.outputs).map(([k, o]) => [k, template(o.value, actionCtx)])) };
@@ -515,14 +591,16 @@ describe("the pipelines", function () {
             }
 
             const recent = () => new Date(Date.now() - 5 * 60000).toISOString();
-            const ACTED = ["slotshift ${{ inputs.command }}", "pulumi up", "Commit the stack file", "Smoke test"];
-            const DECIDED = ["stack", "actions/checkout@v4.2.2", "setup", "alert"];
+            const ACTED = ["slotshift ${{ inputs.command }}", "up", "app-token", "Commit the stack file", "Smoke test"];
+            const DECIDED = ["stack", "checkout", "setup", "alert"];
+            /** What the setup asks pulumi: whether an update is in progress (settle), then the outputs. */
+            const READ = (stack: string) => `stack ls --json\nstack output --json --stack ${stack}\n`;
 
             it("rolls back the candidate carrying traffic: go, then the edit, pulumi up, the commit and the smoke test", () => {
                 const r = runDispatch({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() });
                 expect(r.failed, r.stderr).to.equal(undefined);
                 expect(r.outputs.alert).to.equal("go=true\nstack=prod\n");
-                expect(r.pulumi).to.equal("stack output --json --stack prod\n");
+                expect(r.pulumi).to.equal(READ("prod"));
                 expect(r.stdout).to.match(/^rollback prod: green is prod's candidate at 25 %/m);
                 expect(r.reached).to.deep.equal([...DECIDED, ...ACTED]);
             });
@@ -577,7 +655,7 @@ describe("the pipelines", function () {
                     expect(r.failed, `${what}: ${r.stderr}`).to.equal(undefined);
                     expect(r.outputs.alert, what).to.equal("go=false\n");
                     expect(r.pwned, what).to.equal(false);
-                    expect(r.pulumi, what).to.equal(`stack output --json --stack ${p.stack}\n`);
+                    expect(r.pulumi, what).to.equal(READ(p.stack));
                     expect(r.reached, what).to.deep.equal(DECIDED);
                     expect(r.stdout.split("\n").filter((l) => l.startsWith("no rollback")), what).to.have.length(1);
                 }
@@ -610,7 +688,7 @@ describe("the pipelines", function () {
                 expect(r.pulumi).to.equal("");
                 const ok = runStep({ stack: "prod", command: "rollback", environment: "prod-rollback" });
                 expect(ok.failed, ok.stderr).to.equal(undefined);
-                expect(ok.reached).to.deep.equal(["stack", "actions/checkout@v4.2.2", "setup", ...ACTED]);
+                expect(ok.reached).to.deep.equal(["stack", "checkout", "setup", ...ACTED]);
             });
         });
 
@@ -618,6 +696,400 @@ describe("the pipelines", function () {
         function defaults(): Record<string, unknown> {
             return Object.fromEntries(Object.entries(step.on.workflow_call.inputs).filter(([, i]) => "default" in i).map(([k, i]) => [k, i.default]));
         }
+    });
+
+    describe("step.yml: who waits for whom, a rollback never cancelled", () => {
+        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+        const step = load("step.yml") as unknown as {
+            on: { workflow_call: { inputs: Record<string, { default?: unknown }>; outputs: Record<string, { value: string }> } };
+            jobs: { step: { concurrency: { group: string; "cancel-in-progress": boolean }; outputs: Record<string, string>; steps: Step[] } };
+        };
+        const deploy = load("deploy.yml");
+        const rollback = load("rollback.yml");
+        const job = step.jobs.step;
+        const group = (withInputs: Record<string, unknown>, runId: string) => template(job.concurrency.group, { inputs: withInputs, github: { run_id: runId } });
+        const callers = () =>
+            [...Object.entries(deploy.jobs).map(([n, j]) => [`deploy.yml ${n}`, j] as const), ...Object.entries(rollback.jobs).map(([n, j]) => [`rollback.yml ${n}`, j] as const)].filter(
+                ([, j]) => j.uses === "./.github/workflows/step.yml",
+            );
+
+        it("puts every step of a stack in one group, one at a time and never cancelled half way", () => {
+            expect(job.concurrency["cancel-in-progress"]).to.equal(false);
+            for (const [name, j] of Object.entries(deploy.jobs).filter(([, x]) => x.uses === "./.github/workflows/step.yml")) {
+                expect(group(j.with!, "7"), name).to.equal(`slotshift-${String(j.with!.stack)}`);
+                expect(group(j.with!, "8"), name).to.equal(group(j.with!, "7"));
+            }
+            // Dev's redeploy is a deploy of a chosen version: it queues with dev's steps.
+            const redeploy = template(String(rollback.jobs["redeploy-dev"].with!.stack), {});
+            expect(group({ ...rollback.jobs["redeploy-dev"].with, stack: redeploy }, "7")).to.equal("slotshift-dev");
+        });
+
+        it("gives each rollback a group of its own run: never pending behind a step, or behind another rollback, so nothing cancels it", () => {
+            for (const stack of ["staging", "prod"]) {
+                for (const [name, j] of [["rollback", rollback.jobs.rollback], ["alert", rollback.jobs.alert]] as const) {
+                    const ctx = name === "rollback" ? { github: { event: { inputs: { environment: stack } } } } : { github: { event: { client_payload: { stack } } } };
+                    const inputs = Object.fromEntries(Object.entries(j.with!).map(([k, v]) => [k, typeof v === "string" ? template(v, ctx) : v]));
+                    expect(inputs.command).to.equal("rollback");
+                    const a = group(inputs, "1001");
+                    expect(a, name).to.equal(`slotshift-${stack}-rollback-1001`);
+                    expect(group(inputs, "1002"), "another run").to.not.equal(a);
+                    expect(a, "not the steps' group").to.not.equal(`slotshift-${stack}`);
+                }
+            }
+        });
+
+        it("has every later step of a release pass what its previous step left (expect), and the first none", () => {
+            expect(job.outputs.rollout).to.equal("${{ steps.up.outputs.rollout }}");
+            expect(step.on.workflow_call.outputs.rollout.value).to.equal("${{ jobs.step.outputs.rollout }}");
+            expect(step.on.workflow_call.inputs.expect.default).to.equal("");
+            for (const [name, j] of Object.entries(deploy.jobs).filter(([, x]) => x.uses === "./.github/workflows/step.yml")) {
+                const command = j.with!.command;
+                if (command === "start") {
+                    expect(j.with, name).to.not.have.property("expect");
+                } else {
+                    expect(["next", "finalize"], name).to.include(command);
+                    expect(needs(j), name).to.have.length(1);
+                    expect(j.with!.expect, name).to.equal(`\${{ needs.${needs(j)[0]}.outputs.rollout }}`);
+                }
+            }
+            for (const [name, j] of Object.entries(rollback.jobs)) {
+                expect(j.with, name).to.not.have.property("expect");
+            }
+        });
+
+        it("creates a stack that does not exist yet: pulumi stack select --create before pulumi up; the preview upserts", () => {
+            const up = job.steps.find((s) => s.id === "up")!;
+            expect(up.uses).to.equal(undefined);
+            expect(up.run).to.match(/^pulumi stack select --create "\$STACK"\n/);
+            expect(up.run!.indexOf("pulumi stack select --create")).to.be.lessThan(up.run!.indexOf("pulumi up "));
+            // No pulumi/actions step runs an update anywhere; the preview's creates its stack when missing.
+            const preview = load("preview.yml");
+            const previewStep = preview.jobs.preview.steps!.find((s) => s.with?.command === "preview")!;
+            expect(previewStep.uses).to.equal(pinned("pulumi/actions"));
+            expect(previewStep.with).to.include({ upsert: true, "stack-name": "${{ matrix.stack }}" });
+            for (const f of files) {
+                for (const j of Object.values(load(f).jobs)) {
+                    for (const s of j.steps ?? []) {
+                        if (s.uses?.startsWith("pulumi/actions@") && s.with?.command !== undefined) {
+                            expect(s.with.command, f).to.equal("preview");
+                        }
+                    }
+                }
+            }
+        });
+
+        it("pushes with the GitHub App's token, minted after pulumi up for this repository and contents: write, never GITHUB_TOKEN", () => {
+            const at = (pred: (s: Step) => boolean) => job.steps.findIndex(pred);
+            const token = job.steps[at((s) => s.id === "app-token")];
+            const commitAt = at((s) => s.name === "Commit the stack file");
+            const commit = job.steps[commitAt];
+            expect(token.uses).to.equal(pinned("actions/create-github-app-token"));
+            // No owner, no repositories: the token is scoped to this repository alone.
+            expect(token.with).to.deep.equal({
+                "client-id": "${{ vars.SLOTSHIFT_APP_CLIENT_ID }}",
+                "private-key": "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}",
+                "permission-contents": "write",
+            });
+            expect(at((s) => s.id === "up")).to.be.lessThan(at((s) => s.id === "app-token"));
+            expect(at((s) => s.id === "app-token")).to.equal(commitAt - 1);
+            expect(commit.env!.APP_TOKEN).to.equal("${{ steps.app-token.outputs.token }}");
+            // Checkout leaves no credential behind for npm ci and the program.
+            const checkout = job.steps[at((s) => s.id === "checkout")];
+            expect(checkout.uses).to.equal(pinned("actions/checkout"));
+            expect(checkout.with).to.include({ "persist-credentials": false, "fetch-depth": 0 });
+            expect(checkout.with).to.not.have.property("token");
+            // GITHUB_TOKEN only reads, in step.yml and in every caller; each passes the app's key.
+            expect((step as unknown as { permissions: Record<string, string> }).permissions).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+            for (const [name, j] of callers()) {
+                expect((j as Job & { permissions?: Record<string, string> }).permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+                expect((j as Job & { secrets?: Record<string, string> }).secrets, name).to.include({ SLOTSHIFT_APP_PRIVATE_KEY: "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}" });
+            }
+            // [skip ci] on the pushed commit; pull --rebase before every push.
+            expect(commit.run).to.contain('git commit -q -m "slotshift: $STACK $COMMAND [skip ci]"');
+            expect(commit.run!.indexOf("git pull --rebase origin")).to.be.within(0, commit.run!.indexOf("git push origin"));
+            expect(commit.run).to.not.match(/GITHUB_TOKEN|github\.token/);
+        });
+    });
+
+    describe("step.yml's scripts, run as GitHub runs them (bash -eo pipefail, pulumi stood in for)", () => {
+        type Step = { name?: string; id?: string; run?: string; env?: Record<string, string> };
+        const step = load("step.yml") as unknown as { jobs: { step: { steps: Step[] } } };
+        const script = (pred: (s: Step) => boolean) => step.jobs.step.steps.find(pred)!.run!;
+        const upScript = script((s) => s.id === "up");
+        const expectScript = script((s) => s.id === "expect");
+        const commitScript = script((s) => s.name === "Commit the stack file");
+        const action = parse(fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")) as { runs: { steps: Step[] } };
+        const readScript = action.runs.steps.find((s) => s.id === "previous")!.run!;
+        const hasJq = spawnSync("sh", ["-c", "command -v jq"]).status === 0;
+        const hasGit = spawnSync("sh", ["-c", "command -v git"]).status === 0;
+
+        const state = (candidateWeight: number, transition: string, stepTakenAt: string) => ({
+            rollout: { strategy: "canary", live: "blue", candidate: "green", weights: { blue: 100 - candidateWeight, green: candidateWeight }, phase: "shifting", transition, stepTakenAt },
+            endpoints: { scheme: "https", public: "app.example" },
+        });
+        const AT25 = state(25, "step", "2026-11-26T14:00:00.000Z");
+        const AT50 = state(50, "step", "2026-11-26T14:10:00.000Z");
+        const ROLLED_BACK = state(0, "rollback", "2026-11-26T14:05:00.000Z");
+
+        /** A job's working directory: .slotshift/previous.json as the setup read it, the stack's outputs, pulumi's calls. */
+        function workspace(previous: object, outputs: object = previous) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-job-"));
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
+            fs.mkdirSync(path.join(dir, ".slotshift"));
+            fs.writeFileSync(path.join(dir, ".slotshift/previous.json"), JSON.stringify(previous, null, 2));
+            const file = (n: string, v: object) => {
+                fs.writeFileSync(path.join(bin, n), JSON.stringify(v, null, 2));
+                return path.join(bin, n);
+            };
+            const env = (extra: Record<string, string>): Record<string, string> => ({
+                PATH: `${bin}:${process.env.PATH}`,
+                HOME: dir,
+                GITHUB_OUTPUT: path.join(dir, "github-output"),
+                GITHUB_RUN_ID: "4242",
+                PULUMI_CALLS: path.join(dir, "pulumi-calls"),
+                FAKE_OUTPUTS: file("outputs.json", outputs),
+                STACK: "prod",
+                COMMAND: "next",
+                SLOTSHIFT_POLL_SECONDS: "0",
+                ...extra,
+            });
+            const calls = () => (fs.existsSync(path.join(dir, "pulumi-calls")) ? fs.readFileSync(path.join(dir, "pulumi-calls"), "utf8").trim().split("\n") : []);
+            const output = () => (fs.existsSync(path.join(dir, "github-output")) ? fs.readFileSync(path.join(dir, "github-output"), "utf8") : "");
+            return { dir, env, file, calls, output };
+        }
+        const ups = (calls: string[]) => calls.filter((c) => c.startsWith("up "));
+
+        describe("pulumi up waits for the stack's lock, bounded, and a step never lands on a stack changed under it", () => {
+            before(function () {
+                if (!hasJq) {
+                    this.skip();
+                }
+            });
+
+            it("selects or creates the stack, updates it, and outputs the rollout it left, which the next step's expect accepts", () => {
+                const w = workspace(AT25);
+                const r = runScript(upScript, w.dir, w.env({ FAKE_UP_OUTPUTS: w.file("after.json", AT50) }));
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(w.calls()).to.deep.equal([
+                    "stack select --create prod",
+                    "stack output --json --stack prod",
+                    "up --yes --skip-preview --non-interactive --stack prod --message slotshift: prod next (run 4242)",
+                    "stack output --json --stack prod",
+                ]);
+                const rollout = /^rollout=([0-9a-f]{64})$/m.exec(w.output())?.[1];
+                expect(rollout, w.output()).to.be.a("string");
+                // The next job of the release reads those outputs in its setup and passes the check.
+                const next = workspace(AT50);
+                const ok = runScript(expectScript, next.dir, next.env({ EXPECT: rollout! }));
+                expect(ok.status, ok.stdout + ok.stderr).to.equal(0);
+                // And refuses after a rollback in between.
+                const after = workspace(ROLLED_BACK);
+                const refused = runScript(expectScript, after.dir, after.env({ EXPECT: rollout! }));
+                expect(refused.status).to.equal(1);
+                expect(refused.stdout).to.contain("::error::prod is not as the release's previous step left it (a rollback or another update since): next stops here");
+            });
+
+            it("waits out another update's lock ([409] Conflict), then updates", () => {
+                const w = workspace(AT25);
+                const r = runScript(upScript, w.dir, w.env({ FAKE_LOCKED: "2" }));
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(ups(w.calls())).to.have.length(3);
+                expect(r.stdout.match(/another update of prod is in progress: trying again/g)).to.have.length(2);
+            });
+
+            it("gives up after its bound, and fails at once on any other error", () => {
+                const w = workspace(AT25);
+                const r = runScript(upScript, w.dir, w.env({ FAKE_LOCKED: "1000", SLOTSHIFT_LOCK_WAIT_SECONDS: "3", SLOTSHIFT_POLL_SECONDS: "1" }));
+                expect(r.status).to.equal(1);
+                expect(ups(w.calls())).to.have.length(4);
+                expect(r.stdout).to.contain("::error::another update of prod held its lock for more than 3 s");
+                const other = workspace(AT25);
+                const failed = runScript(upScript, other.dir, other.env({ FAKE_UP_FAILS: "1" }));
+                expect(failed.status).to.equal(1);
+                expect(ups(other.calls())).to.have.length(1);
+                expect(other.output()).to.equal("");
+            });
+
+            it("never applies a step over a stack that changed since it was read: not before the first attempt, not after waiting for the lock", () => {
+                const w = workspace(AT25, ROLLED_BACK);
+                const r = runScript(upScript, w.dir, w.env({}));
+                expect(r.status).to.equal(1);
+                expect(ups(w.calls())).to.deep.equal([]);
+                expect(r.stdout).to.contain("::error::prod changed since this job read it (a rollback?): next is not applied over it");
+                // The lock was a rollback's: once it ends, the step stops instead of sending traffic back.
+                const waiting = workspace(AT25);
+                const r2 = runScript(upScript, waiting.dir, waiting.env({ FAKE_LOCKED: "1", FAKE_AFTER_LOCK: waiting.file("rolled-back.json", ROLLED_BACK) }));
+                expect(r2.status).to.equal(1);
+                expect(ups(waiting.calls())).to.have.length(1);
+                expect(r2.stdout).to.contain("changed since this job read it");
+            });
+
+            it("applies a rollback whatever moved meanwhile: back to 0 % is legal from any weight", () => {
+                const w = workspace(AT25);
+                const r = runScript(upScript, w.dir, w.env({ COMMAND: "rollback", FAKE_LOCKED: "1", FAKE_AFTER_LOCK: w.file("at50.json", AT50) }));
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                // No look at the stack before its attempts: only the outputs it left, after.
+                expect(w.calls().map((c) => c.split(" --message")[0])).to.deep.equal([
+                    "stack select --create prod",
+                    "up --yes --skip-preview --non-interactive --stack prod",
+                    "up --yes --skip-preview --non-interactive --stack prod",
+                    "stack output --json --stack prod",
+                ]);
+            });
+        });
+
+        describe("the setup reads the outputs once an update in progress has ended (settle)", () => {
+            before(function () {
+                if (!hasJq) {
+                    this.skip();
+                }
+            });
+
+            it("waits while the stack's update is in progress, then reads", () => {
+                const w = workspace({});
+                const r = runScript(readScript, w.dir, w.env({ SETTLE: "true", FAKE_BUSY: "2" }));
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(w.calls()).to.deep.equal(["stack ls --json", "stack ls --json", "stack ls --json", "stack output --json --stack prod"]);
+                expect(w.output()).to.equal("read=true\n");
+                expect(r.stdout.match(/an update of prod is in progress: waiting/g)).to.have.length(2);
+            });
+
+            it("waits a bounded time, and not at all without settle or when the backend cannot say", () => {
+                const w = workspace({});
+                const r = runScript(readScript, w.dir, w.env({ SETTLE: "true", FAKE_BUSY: "1000", SLOTSHIFT_SETTLE_SECONDS: "2", SLOTSHIFT_POLL_SECONDS: "1" }));
+                expect(r.status).to.equal(0);
+                expect(r.stdout).to.contain("::warning::an update of prod has been in progress for more than 2 s: reading its outputs as they are");
+                expect(w.calls().filter((c) => c === "stack ls --json")).to.have.length(3);
+                const off = workspace({});
+                expect(runScript(readScript, off.dir, off.env({ SETTLE: "false", FAKE_BUSY: "1000" })).status).to.equal(0);
+                expect(off.calls()).to.deep.equal(["stack output --json --stack prod"]);
+                const down = workspace({});
+                expect(runScript(readScript, down.dir, down.env({ SETTLE: "true", FAKE_PULUMI_FAILS: "1" })).status).to.equal(0);
+                expect(down.output()).to.equal("read=false\n");
+            });
+        });
+
+        describe("the commit: pushed with [skip ci], rebased and retried a bounded number of times, the deployed file winning a conflict", () => {
+            before(function () {
+                if (!hasJq || !hasGit) {
+                    this.skip();
+                }
+            });
+
+            const FILE = "config:\n  slotshift:rollout:\n    live: blue\n    weight: 25\n";
+            const git = (cwd: string, ...args: string[]) => {
+                const r = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+                expect(r.status, `git ${args.join(" ")}: ${r.stderr}`).to.equal(0);
+                return r.stdout.trim();
+            };
+            /** origin (bare, main), another clone that pushes first, and the job's clone with its edit made. */
+            function repos(edit: string, deployed: object, outputs: object) {
+                const w = workspace(AT25, outputs);
+                const origin = path.join(w.dir, "origin.git");
+                git(w.dir, "init", "-q", "--bare", "-b", "main", origin);
+                const seed = path.join(w.dir, "seed");
+                git(w.dir, "clone", "-q", origin, seed);
+                git(seed, "checkout", "-q", "-b", "main");
+                fs.writeFileSync(path.join(seed, "Pulumi.prod.yaml"), FILE);
+                fs.writeFileSync(path.join(seed, "README.md"), "readme\n");
+                git(seed, "add", ".");
+                git(seed, "commit", "-q", "-m", "seed");
+                git(seed, "push", "-q", "origin", "main");
+                const job = path.join(w.dir, "job");
+                git(w.dir, "clone", "-q", origin, job);
+                fs.mkdirSync(path.join(job, ".slotshift"));
+                fs.writeFileSync(path.join(job, ".slotshift/deployed.json"), JSON.stringify(deployed));
+                fs.writeFileSync(path.join(job, "Pulumi.prod.yaml"), edit);
+                const other = (file: string, text: string, message: string) => {
+                    fs.writeFileSync(path.join(seed, file), text);
+                    git(seed, "commit", "-q", "-am", message);
+                    git(seed, "push", "-q", "origin", "main");
+                };
+                const run = (extra: Record<string, string> = {}) =>
+                    runScript(commitScript, job, w.env({ BRANCH: "main", APP_TOKEN: "ghs_notarealtoken", GIT_CONFIG_NOSYSTEM: "1", SLOTSHIFT_PUSH_BACKOFF_SECONDS: "0", ...extra }));
+                const log = () => git(origin, "log", "--format=%s", "main").split("\n");
+                const shown = () => git(origin, "show", "main:Pulumi.prod.yaml") + "\n";
+                return { w, origin, job, other, run, log, shown };
+            }
+            const AT50_FILE = FILE.replace("weight: 25", "weight: 50");
+            const AT0_FILE = FILE.replace("weight: 25", "weight: 0");
+
+            it("commits the stack file with [skip ci] and pushes it, leaving no token in .git/config", () => {
+                const g = repos(AT50_FILE, AT50, AT50);
+                const r = g.run();
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(g.log()).to.deep.equal(["slotshift: prod next [skip ci]", "seed"]);
+                expect(g.shown()).to.equal(AT50_FILE);
+                expect(fs.readFileSync(path.join(g.job, ".git/config"), "utf8")).to.not.contain("ghs_notarealtoken");
+            });
+
+            it("does nothing when the file did not change", () => {
+                const g = repos(FILE, AT25, AT25);
+                const r = g.run();
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(r.stdout).to.contain("Pulumi.prod.yaml is unchanged: nothing to commit");
+                expect(g.log()).to.deep.equal(["seed"]);
+            });
+
+            it("rebases onto a commit pushed meanwhile, and pushes on top of it", () => {
+                const g = repos(AT50_FILE, AT50, AT50);
+                g.other("README.md", "readme, edited\n", "docs");
+                const r = g.run();
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(g.log()).to.deep.equal(["slotshift: prod next [skip ci]", "docs", "seed"]);
+                expect(g.shown()).to.equal(AT50_FILE);
+            });
+
+            it("keeps its own file on a conflict while its update is still what is deployed (a step that landed first)", () => {
+                // The job rolled back after a step to 50 % (whose commit is on main already).
+                const g = repos(AT0_FILE, ROLLED_BACK, ROLLED_BACK);
+                g.other("Pulumi.prod.yaml", AT50_FILE, "slotshift: prod next [skip ci]");
+                const r = g.run({ COMMAND: "rollback" });
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(r.stdout).to.match(/::warning::Pulumi\.prod\.yaml conflicts with [0-9a-f]+ \(slotshift: prod next \[skip ci\]\) on main; this job's update is still what is deployed, so its file wins/);
+                expect(g.shown()).to.equal(AT0_FILE);
+                expect(g.log()).to.deep.equal(["slotshift: prod rollback [skip ci]", "slotshift: prod next [skip ci]", "seed"]);
+            });
+
+            it("steps aside on a conflict when a later update is deployed: that update's job commits its own file", () => {
+                const g = repos(AT50_FILE, AT50, ROLLED_BACK);
+                g.other("Pulumi.prod.yaml", AT0_FILE, "slotshift: prod rollback [skip ci]");
+                const r = g.run();
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(r.stdout).to.contain("a later update of prod is deployed: its job commits its own file; this one is not pushed");
+                expect(g.shown()).to.equal(AT0_FILE);
+                expect(g.log()).to.deep.equal(["slotshift: prod rollback [skip ci]", "seed"]);
+            });
+
+            it("pushes nothing twice: the same edit already on main (two rollbacks at once) is dropped by the rebase", () => {
+                const g = repos(AT0_FILE, ROLLED_BACK, ROLLED_BACK);
+                g.other("Pulumi.prod.yaml", AT0_FILE, "slotshift: prod rollback [skip ci]");
+                const r = g.run({ COMMAND: "rollback" });
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(g.log()).to.deep.equal(["slotshift: prod rollback [skip ci]", "seed"]);
+            });
+
+            it("tries a refused push again, a bounded number of times, and says what to check", () => {
+                const g = repos(AT50_FILE, AT50, AT50);
+                const count = path.join(g.w.dir, "pushes");
+                // Refuses the first two pushes (as a rule would), then takes them.
+                fs.writeFileSync(path.join(g.origin, "hooks/pre-receive"), `#!/bin/sh\nn=$(cat ${count} 2> /dev/null || echo 0); n=$((n + 1)); echo $n > ${count}\n[ $n -gt 2 ]\n`, { mode: 0o755 });
+                const r = g.run();
+                expect(r.status, r.stdout + r.stderr).to.equal(0);
+                expect(fs.readFileSync(count, "utf8").trim()).to.equal("3");
+                expect(g.log()[0]).to.equal("slotshift: prod next [skip ci]");
+                // Refused every time: five attempts, then a failure that names the bypass.
+                const h = repos(AT50_FILE, AT50, AT50);
+                const count2 = path.join(h.w.dir, "pushes");
+                fs.writeFileSync(path.join(h.origin, "hooks/pre-receive"), `#!/bin/sh\nn=$(cat ${count2} 2> /dev/null || echo 0); echo $((n + 1)) > ${count2}\nexit 1\n`, { mode: 0o755 });
+                const refused = h.run();
+                expect(refused.status).to.equal(1);
+                expect(fs.readFileSync(count2, "utf8").trim()).to.equal("5");
+                expect(refused.stdout).to.contain("::error::could not push Pulumi.prod.yaml to main in 5 attempts: is the GitHub App a bypass actor (Always) of the branch's rules?");
+            });
+        });
     });
 
     describe("secrets", () => {
@@ -641,13 +1113,30 @@ describe("the pipelines", function () {
             expect(all).to.contain("id-token: write");
         });
 
-        it("pins every action to an exact version", () => {
-            for (const u of allUses()) {
-                if (u.startsWith("./")) {
-                    continue;
-                }
-                expect(u, u).to.match(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+        it("pins every remote action to a full commit SHA, its release in a comment: owner/repo@<40 hex> # vX.Y.Z", () => {
+            const remote = allUses().filter((u) => !u.uses.startsWith("./"));
+            expect(remote.length).to.be.greaterThan(10);
+            for (const u of remote) {
+                const what = `${u.file}: uses: ${u.uses} ${u.comment}`;
+                expect(u.uses, what).to.match(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$/);
+                expect(u.comment, what).to.match(/^# v\d+\.\d+\.\d+$/);
             }
+        });
+
+        it("pins each action to the commit of the release its comment names, the same everywhere", () => {
+            const seen = new Set<string>();
+            for (const u of allUses().filter((x) => !x.uses.startsWith("./"))) {
+                const [action, sha] = u.uses.split("@");
+                const what = `${u.file}: ${u.uses} ${u.comment}`;
+                expect(PINS, what).to.have.property(action);
+                expect(sha, what).to.equal(PINS[action].sha);
+                expect(u.comment, what).to.equal(`# ${PINS[action].tag}`);
+                seen.add(action);
+            }
+            expect([...seen].sort()).to.deep.equal(Object.keys(PINS).sort());
+            // setup-node before 4.2.0 uses the old cache service.
+            const [major, minor] = PINS["actions/setup-node"].tag.slice(1).split(".").map(Number);
+            expect(major === 4 && minor >= 2, PINS["actions/setup-node"].tag).to.equal(true);
         });
     });
 
