@@ -3,7 +3,7 @@
  * update left, what this update does, or why it is refused. Pure: the same
  * function serves `pulumi up`, `pulumi preview`, the offline plan and the CLI.
  *
- * The rules (DESIGN.md, "The rollout state machine"):
+ * The rules (README, "How a release runs": the rules table):
  * 1. `weight` is 0 or one of `steps` (the schema checks it).
  * 2. Forward moves go one step at a time; a jump needs `rollout.force`.
  * 3. Back to 0 (rollback) is allowed from any weight, always.

@@ -2,7 +2,7 @@
  * Versions, the per-environment version policy, the image tag set of each
  * environment and the build metadata that travels with a release.
  *
- * Source: the versioning and promotion seed (see DESIGN.md, "Environments").
+ * Source: the versioning and promotion seed (README, "What slotshift is": the environments table).
  */
 import * as semver from "semver";
 
