@@ -44,7 +44,7 @@ function at(obj: unknown, dotted: string): unknown {
 export interface PlanDiff {
     /** `type::name` of every resource whose inputs differ, or that is added or removed, sorted. */
     readonly changed: string[];
-    /** Those that are not routing. */
+    /** Those that are not routing (a provider that only comes or goes is neither). */
     readonly nonRouting: string[];
     /** Those a provider would replace. */
     readonly replaced: string[];
@@ -63,11 +63,17 @@ export function diffPlans(a: PlanResult, b: PlanResult): PlanDiff {
         const now = after.get(k);
         return old !== undefined && now !== undefined && (REPLACE_ON[now.type] ?? []).some((p) => JSON.stringify(at(old.inputs, p)) !== JSON.stringify(at(now.inputs, p)));
     });
+    const added = keys.filter((k) => !before.has(k));
+    const removed = keys.filter((k) => !after.has(k));
+    // A provider that comes or goes touches no cloud object: the Docker provider is registered only
+    // while a digest must be looked up (components/blueGreenApp.ts), so the first update after one that
+    // looked a digest up drops it. A provider whose configuration changes does count.
+    const providerComesOrGoes = (k: string) => k.startsWith("pulumi:providers:") && (added.includes(k) || removed.includes(k));
     return {
         changed,
-        nonRouting: changed.filter((k) => !ROUTING_TYPES.has(k.split("::")[0])),
+        nonRouting: changed.filter((k) => !ROUTING_TYPES.has(k.split("::")[0]) && !providerComesOrGoes(k)),
         replaced,
-        added: keys.filter((k) => !before.has(k)),
-        removed: keys.filter((k) => !after.has(k)),
+        added,
+        removed,
     };
 }

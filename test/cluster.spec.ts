@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { PlanResult } from "../cli/engine";
+import { diffPlans } from "../cli/planDiff";
 import { edited, ofType, planStack, STACKS, walk } from "./helpers";
 
 const K8S = /^kubernetes:/;
@@ -113,6 +114,17 @@ describe("no Docker engine in pulumi preview or up", function () {
         // Green's digest comes from staging (the promotion), blue's is given: nothing to look up.
         expect(given.ok, given.error?.message).to.equal(true);
         expect(ofType(given, "pulumi:providers:docker")).to.deep.equal([]);
+    });
+
+    it("drops the Docker provider on the first update that needs no lookup, which the blast radius counts as no cloud change", async () => {
+        const [first, stepped] = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }]);
+        expect(ofType(first, "pulumi:providers:docker")).to.have.length(1);
+        const d = diffPlans(first, stepped);
+        expect(d.removed).to.deep.equal(["pulumi:providers:docker::nextgen-market-prod-registry"]);
+        expect(d.nonRouting).to.deep.equal([]);
+        // A provider whose configuration changes does count.
+        const moved = { ...stepped, resources: stepped.resources.map((r) => (r.type === "pulumi:providers:kubernetes" ? { ...r, inputs: { kubeconfig: "other" } } : r)) };
+        expect(diffPlans(stepped, moved).nonRouting).to.deep.equal(["pulumi:providers:kubernetes::nextgen-market-prod-cluster"]);
     });
 
     it("authenticates the lookups and the pods' pulls for a private registry, the password a secret", async () => {
