@@ -52,7 +52,7 @@ pulumi.runtime.setMocks(
                 return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from("apiVersion: v1\nkind: Config\n").toString("base64") }] };
             }
             if (args.token === "azure-native:containerservice:getManagedCluster") {
-                return { name: args.inputs.resourceName, location: "westeurope" };
+                return { id: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/${args.inputs.resourceName}`, name: args.inputs.resourceName, location: "westeurope" };
             }
             if (args.token === "azure-native:authorization:getClientConfig") {
                 return { subscriptionId: "00000000-0000-0000-0000-000000000000" };

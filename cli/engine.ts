@@ -220,7 +220,11 @@ const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>)
     "azure-native:containerservice:listManagedClusterUserCredentials": (inputs) => ({
         kubeconfigs: [{ name: "clusterUser", value: Buffer.from(offlineKubeconfig(String(inputs.resourceName))).toString("base64") }],
     }),
-    "azure-native:containerservice:getManagedCluster": (inputs) => ({ name: inputs.resourceName, location: OFFLINE_CLUSTER_LOCATION }),
+    "azure-native:containerservice:getManagedCluster": (inputs) => ({
+        id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.ContainerService/managedClusters/${String(inputs.resourceName)}`,
+        name: inputs.resourceName,
+        location: OFFLINE_CLUSTER_LOCATION,
+    }),
     // The rollback relay's reads (components/rollbackRelay.ts): a package SAS and the storage key.
     "azure-native:storage:listStorageAccountServiceSAS": () => ({ serviceSasToken: "sv=offline&sig=offline" }),
     "azure-native:storage:listStorageAccountKeys": () => ({ keys: [{ keyName: "key1", value: "offline-storage-key", permissions: "FULL" }] }),

@@ -25,8 +25,8 @@ export interface ClusterAccess {
  * kubeconfig context is. The credentials are read with `listClusterUserCredential`
  * (`format: exec`): for a cluster with Microsoft Entra ID integration the kubeconfig
  * runs `kubelogin get-token`, which must be on the PATH; set `AAD_LOGIN_METHOD=azurecli`
- * (after `az login`, or `azure/login` in a pipeline) or `workloadidentity` so it signs
- * in without a browser. For a cluster with local accounts the kubeconfig carries a
+ * after `az login` on a laptop, or `workloadidentity` (with AZURE_CLIENT_ID and
+ * AZURE_TENANT_ID) in GitHub Actions, so it signs in without a browser. For a cluster with local accounts the kubeconfig carries a
  * client certificate. Either way it is a Pulumi secret.
  *
  * The provider's logical name is `<prefix>-cluster`: it must stay stable, since
@@ -49,7 +49,12 @@ export function connectCluster(prefix: string, cluster: ClusterRef): ClusterAcce
             return Buffer.from(first.value, "base64").toString("utf8");
         }),
     );
-    const provider = new KubernetesProvider(`${prefix}-cluster`, { kubeconfig });
-    const location = getManagedClusterOutput(args, invoke).location;
+    const managed = getManagedClusterOutput(args, invoke);
+    // The provider is replaced only when this changes, and a replaced provider replaces every
+    // Kubernetes resource (the namespace with both slots). Without it pulumi-kubernetes replaces on any
+    // change of the kubeconfig's cluster entry: a certificate rotation (az aks rotate-certs) or a new
+    // API server name would delete and recreate both slots in the next update, a rollback included.
+    const provider = new KubernetesProvider(`${prefix}-cluster`, { kubeconfig, clusterIdentifier: managed.id });
+    const location = managed.location;
     return { provider, location };
 }

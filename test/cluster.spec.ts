@@ -15,7 +15,11 @@ describe("the stack's own cluster (slotshift:cluster)", function () {
             const [provider] = ofType(result, "pulumi:providers:kubernetes");
             expect(provider.name).to.equal(`nextgen-market-${stack}-cluster`);
             // The kubeconfig carries the cluster's credentials: a secret in the plan as in the state.
-            expect(provider.inputs).to.deep.equal({ kubeconfig: "[secret]" });
+            expect(provider.inputs).to.deep.equal({
+                kubeconfig: "[secret]",
+                // Replaced only when the cluster itself changes, never on a certificate rotation.
+                clusterIdentifier: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/nextgen-market-aks-${stack}/providers/Microsoft.ContainerService/managedClusters/nextgen-market-aks-${stack}`,
+            });
             const k8s = result.resources.filter((r) => K8S.test(r.type));
             expect(k8s.length).to.be.greaterThan(3);
             for (const r of k8s) {

@@ -240,6 +240,28 @@ describe("the pipelines", function () {
             expect((step as unknown as { permissions: Record<string, string> }).permissions).to.include({ packages: "read" });
         });
 
+        it("runs every script as bash -eo pipefail (GitHub's default without shell: is bash -e, which lets a failure piped into tee pass)", () => {
+            for (const file of ["deploy.yml", "preview.yml", "step.yml"]) {
+                expect((load(file) as unknown as { defaults?: { run?: { shell?: string } } }).defaults?.run?.shell, file).to.equal("bash");
+            }
+        });
+
+        it("pins the Pulumi CLI to the SDK's release (outputs kept through a failed update need 3.112 or later)", () => {
+            const setup = parse(fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8")) as { runs: { steps: { uses?: string; with?: Record<string, string> }[] } };
+            const cli = setup.runs.steps.find((x) => x.uses?.startsWith("pulumi/actions@"));
+            const sdk = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+            expect(cli?.with?.["pulumi-version"]).to.equal(sdk);
+        });
+
+        it("runs each later job of a release only when the job before it succeeded, never when it was skipped", () => {
+            for (const [name, job] of Object.entries(deploy.jobs)) {
+                const needs = (job as { needs?: string | string[] }).needs;
+                if (typeof needs === "string" && job.uses === "./.github/workflows/step.yml") {
+                    expect((job as { if?: string }).if, name).to.equal(`\${{ !cancelled() && needs.${needs}.result == 'success' }}`);
+                }
+            }
+        });
+
         it("runs every step of a stack in the GitHub environment of that stack, whose reviewers approve it", () => {
             expect(step.jobs.step.environment).to.equal("${{ inputs.environment }}");
             for (const [name, job] of Object.entries(deploy.jobs)) {
