@@ -99,8 +99,8 @@ export = async () => {
         { provider: cluster.provider },
     );
     const subscriptionId = getClientConfigOutput().subscriptionId;
-    const azureId = (resourceGroup: string, provider: string, name: string) =>
-        pulumi.interpolate`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
+    const azureId = (resourceGroup: string, provider: string, name: string, subscription: pulumi.Input<string> = subscriptionId) =>
+        pulumi.interpolate`/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
     const a = cfg.alerts;
 
     const telemetry = new Telemetry(`${prefix}-telemetry`, {
@@ -127,8 +127,7 @@ export = async () => {
     const colours = cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS];
     const databaseServerId = a.database && azureId(a.database.resourceGroup, "Microsoft.DBforPostgreSQL/flexibleServers", a.database.server);
     const cw = a.clusterWorkspace;
-    const clusterWorkspaceId =
-        cw && pulumi.interpolate`/subscriptions/${cw.subscriptionId ?? subscriptionId}/resourceGroups/${cw.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${cw.name}`;
+    const clusterWorkspaceId = cw && azureId(cw.resourceGroup, "Microsoft.OperationalInsights/workspaces", cw.name, cw.subscriptionId ?? subscriptionId);
     if (cw === undefined) {
         pulumi.log.warn(CLUSTER_WORKSPACE_MISSING);
     }
