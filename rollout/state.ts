@@ -243,7 +243,8 @@ export function impliedState(cfg: SlotshiftConfig): RolloutState {
         ...state,
         digests: { blue: null, green: null },
         stepTakenAt: longAgo,
-        trafficSince: state.candidate !== null && state.weights[state.candidate] > 0 ? longAgo : null,
+        // Times are unknown here, as for an output older than the field: the same rule.
+        trafficSince: trafficSinceOfOlder({ ...state, stepTakenAt: longAgo }),
         finalizedAt: warm === null ? null : longAgo,
         nextMoveAt: null,
         warmUntil: null,
