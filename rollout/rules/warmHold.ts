@@ -1,0 +1,40 @@
+import { SAME_LIVE_MOVES, minutesBetween, minutesLeft, plus } from "../move";
+import { isRunning } from "../state";
+import { Rule, refusal } from "./rule";
+import { at, finalize, stepsTo } from "./walks";
+
+export const warmHold: Rule = {
+    id: "warm-hold",
+    sentence: "`warmMinutes` before the previous live slot is decommissioned or restaged (recorded at the finalize)",
+    example: "... blue, which has been warm for 12 minute(s) since the finalize ...: keep it 18 more minute(s) ...",
+    moves: SAME_LIVE_MOVES,
+    check: ({ direct, candidateWasWarm, candidateChanged, cfg, candidate: cand, previous: P, ctx }) => {
+        if (direct || !candidateWasWarm || cfg.rollout.force || (!candidateChanged && isRunning(cfg, cand))) {
+            return undefined;
+        }
+        const until = P!.warmUntil ?? (P!.finalizedAt === null ? null : plus(new Date(P!.finalizedAt), cfg.rollout.warmMinutes));
+        const left = minutesLeft(until, ctx.now);
+        if (left === 0) {
+            return undefined;
+        }
+        const what = candidateChanged ? "version" : "decommissioned";
+        const age = P!.finalizedAt === null ? 0 : Math.max(minutesBetween(P!.finalizedAt, ctx.now), 0);
+        return refusal(
+            `slots.${cand}.${what}`,
+            `slotshift:slots.${cand}.${what} changes ${cand}, which has been warm for ${age} minute(s) since the finalize at ${P!.finalizedAt}; ` +
+                `it stays as it is until ${until} (slotshift:rollout.warmMinutes): keep it ${left} more minute(s) for an instant rollback, or set slotshift:rollout.force`,
+        );
+    },
+    // Stryker disable all: the cases are data the specs run, not behaviour to mutate.
+    cases: [
+        { what: "blue decommissioned 12 minutes after the finalize", updates: [...stepsTo(100), finalize(50), at(62, { "slotshift:slots.blue.decommissioned": true })], refused: "slotshift:slots.blue.decommissioned", says: "keep it 18 more minute(s)" },
+        {
+            what: "the next release staged into blue 10 minutes after the finalize",
+            updates: [...stepsTo(100), finalize(50), at(60, { "slotshift:slots.blue": { version: "1.2.0", gitSha: "0c0ffee" } })],
+            refused: "slotshift:slots.blue.version",
+        },
+        { what: "blue decommissioned 30 minutes after the finalize", updates: [...stepsTo(100), finalize(50), at(80, { "slotshift:slots.blue.decommissioned": true })], transition: "decommission" },
+        { what: "blue decommissioned early, with force", updates: [...stepsTo(100), finalize(50), at(55, { "slotshift:slots.blue.decommissioned": true, "slotshift:rollout.force": true })], transition: "decommission" },
+    ],
+    // Stryker restore all
+};
