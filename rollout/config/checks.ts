@@ -1,7 +1,7 @@
 /**
  * The config checks that span key families, each a named unit: an id and a check that returns the
  * problems it finds, each with the key path it is about and what would be allowed there. The
- * decision's rules (rollout/rules.ts) judge a config against the previous state; these judge a
+ * decision's rules (rollout/rules/) judge a config against the previous state; these judge a
  * config on its own.
  */
 import { derivedNames } from "../names";
