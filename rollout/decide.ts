@@ -83,7 +83,6 @@ function recorded(m: Move): Recorded {
             // The slot that was live stays warm for warmMinutes, for an instant rollback.
             return { ...none, warm: m.candidate, finalizedAt: now, warmUntil: plus(m.ctx.now, m.cfg.rollout.warmMinutes) };
         case "rollback-after-finalize":
-        case "flip":
             return none;
         case "update-in-place":
             return none;
@@ -108,7 +107,7 @@ function knownDigests(m: Move): Partial<Record<SlotColour, string>> {
     const known: Partial<Record<SlotColour, string>> = {};
     const src = m.ctx.promotionSource;
     // A promoted build is the source's very artifact (the promotion rule has checked it).
-    if (!m.direct && m.newBuild && m.cfg.promotion.from !== undefined && versionOf(m.cfg, m.candidate) !== null && src !== undefined) {
+    if (m.newBuild && m.cfg.promotion.from !== undefined && src !== undefined) {
         const digest = src.digests[src.live];
         if (digest !== null) {
             known[m.candidate] = digest;

@@ -57,7 +57,10 @@ export interface Move {
     readonly candidateWasWarm: boolean;
     /** `steps` or `strategy` differ from the previous update's. */
     readonly shapeChanged: boolean;
-    /** A build new to the candidate slot is deployed in this update (a first deploy or a stage): promotion and the version order judge it. */
+    /**
+     * A build new to the candidate slot is deployed in this update (a first deploy or a stage):
+     * promotion and the version order judge it. Never with strategy direct; the candidate then has a version.
+     */
     readonly newBuild: boolean;
 }
 
@@ -99,7 +102,6 @@ export function classify(cfg: SlotshiftConfig, ctx: DecisionContext): Move {
         candidateChanged,
         candidateWasWarm: P.warm === candidate,
         shapeChanged: P.strategy !== r.strategy || JSON.stringify(P.steps) !== JSON.stringify(r.steps),
-        newBuild: false,
     };
     const move = (kind: MoveKind, newBuild = false): Move => ({ ...base, ...facts, newBuild, kind });
     if (live !== P.live) {
@@ -154,16 +156,10 @@ export const plus = (at: Date, minutes: number): string => new Date(at.getTime()
 /** A weight in words. */
 export const pct = (w: number): string => `${w} %`;
 
-/** The legal weights after `prevW`, in words, for refusals. */
+/** The legal weights after `prevW` (below the last step: a jump is always from below it), in words, for refusals. */
 export function legalAfter(prevW: number, steps: readonly number[]): string {
-    const next = nextStepAfter(prevW, steps);
     const lower = steps.filter((s) => s < prevW);
-    const parts: string[] = [];
-    if (next !== undefined) {
-        parts.push(`the next step is ${next}`);
-    } else {
-        parts.push(`${prevW} is the last step: finalize next (set slotshift:rollout.live)`);
-    }
+    const parts = [`the next step is ${nextStepAfter(prevW, steps)}`];
     if (lower.length > 0) {
         parts.push(`a lower step (${lower.join(", ")})`);
     }

@@ -12,17 +12,22 @@ import { Decision, decide, firstRefusal } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
 import { MOVES_FROM_A_STATE, classify } from "../rollout/move";
 import { RULES, RuleCase } from "../rollout/rules";
-import { RolloutState, TRANSITIONS } from "../rollout/state";
+import { sourceDigest } from "../rollout/rules/walks";
+import { RolloutState, TRANSITIONS, readRolloutState } from "../rollout/state";
 import { rulesTable } from "../scripts/rulesTable";
 import { edited, sourceLive } from "./helpers";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
-const digestOf = (version: string) => `sha256:${Buffer.from(version.padEnd(32, "-")).toString("hex").slice(0, 64)}`;
+const digestOf = sourceDigest;
 
 /** What the promotion source has live: the version asked for, else the candidate's own. */
-function sourceOf(cfg: SlotshiftConfig, given: string | null | undefined): RolloutState | undefined {
+function sourceOf(cfg: SlotshiftConfig, given: string | null | undefined, withoutDigest: boolean): RolloutState | undefined {
     const version = given === undefined ? cfg.slots[otherSlot(cfg.rollout.live)].version : given;
-    return version === null || version === undefined ? undefined : sourceLive(version, digestOf(version));
+    if (version === null || version === undefined) {
+        return undefined;
+    }
+    const s = sourceLive(version, digestOf(version));
+    return withoutDigest ? { ...s, digests: { blue: null, green: null } } : s;
 }
 
 /** The outcome of a case's last update: the rule that refused it (and the refusal), or the decision. */
@@ -33,7 +38,7 @@ function runCase(c: RuleCase): { rule: string; error: ConfigError } | { decision
     for (const [i, u] of c.updates.entries()) {
         edits = { ...edits, ...u.edits };
         const cfg = parseStackConfig(edited(stack, edits), stack);
-        const ctx = { now: new Date(T0 + u.at * 60000), previous, promotionSource: sourceOf(cfg, u.source === undefined ? c.source : u.source) };
+        const ctx = { now: new Date(T0 + u.at * 60000), previous, promotionSource: sourceOf(cfg, u.source === undefined ? c.source : u.source, c.sourceWithoutDigest === true) };
         const last = i === c.updates.length - 1;
         const refused = firstRefusal(classify(cfg, ctx));
         if (refused !== undefined) {
@@ -52,13 +57,18 @@ function runCase(c: RuleCase): { rule: string; error: ConfigError } | { decision
             return { decision };
         }
         const v = (colour: "blue" | "green") => decision.state.versions[colour];
-        previous = {
+        const written: Record<string, unknown> = {
             ...decision.state,
             digests: {
                 blue: decision.knownDigests.blue ?? (v("blue") === null ? null : digestOf(v("blue")!)),
                 green: decision.knownDigests.green ?? (v("green") === null ? null : digestOf(v("green")!)),
             },
         };
+        // An older slotshift's output, read back the way the program reads it.
+        for (const field of c.olderOutput ?? []) {
+            delete written[field];
+        }
+        previous = readRolloutState(written);
     }
     throw new Error(`"${c.what}" has no updates`);
 }

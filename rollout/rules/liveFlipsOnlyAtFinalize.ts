@@ -33,6 +33,13 @@ export const liveFlipsOnlyAtFinalize: Rule = {
             updates: [...stepsTo(100), finalize(50), at(90, { "slotshift:slots.blue.decommissioned": true }), weight(0, 95, { "slotshift:rollout.live": "blue", "slotshift:slots.blue.decommissioned": false })],
             refused: "slotshift:rollout.live",
         },
+        {
+            what: "back to the warm slot in the same update that switches to strategy direct",
+            stack: "staging",
+            updates: [weight(0, 0), weight(100, 5), finalize(10), weight(0, 15, { "slotshift:rollout.live": "blue", "slotshift:rollout.strategy": "direct" })],
+            refused: "slotshift:rollout.live",
+            says: "slotshift:rollout.live is blue but strategy direct updates green in place",
+        },
         { what: "green made live at 100 % (finalize)", updates: [...stepsTo(100), finalize(50)], transition: "finalize" },
         { what: "back to the warm blue after a finalize", updates: [...stepsTo(100), finalize(50), weight(0, 55, { "slotshift:rollout.live": "blue" })], transition: "rollback-after-finalize" },
     ],

@@ -35,6 +35,13 @@ export interface RuleCase {
     readonly updates: readonly CaseUpdate[];
     /** The version the promotion source (staging) has live; null for a source never updated. @default the candidate's version */
     readonly source?: string | null;
+    /**
+     * The fields an older slotshift did not write yet: each previous state is read back without
+     * them, as `readRolloutState` reads such an output.
+     */
+    readonly olderOutput?: readonly ("builds" | "gitShas" | "nextMoveAt" | "warmUntil" | "finalizedAt")[];
+    /** The promotion source reports no digest for its live slot. */
+    readonly sourceWithoutDigest?: boolean;
     /** The key this rule refuses the last update with. */
     readonly refused?: string;
     /** A fragment the refusal's message must hold. */

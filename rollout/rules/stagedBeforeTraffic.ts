@@ -48,6 +48,12 @@ export const stagedBeforeTraffic: Rule = {
             refused: "slotshift:rollout.weight",
             says: "ran no pods",
         },
+        {
+            what: "5 % to a slot that was empty in the previous update",
+            updates: [stage(), at(5, { "slotshift:slots.green": {} }), weight(5, 10, { "slotshift:slots.green": { version: "1.1.0", gitSha: "e4f5a6b" } })],
+            refused: "slotshift:rollout.weight",
+            says: "the previous update ran green with version none, not 1.1.0; stage 1.1.0 at 0 first",
+        },
         { what: "5 % to the staged build", updates: [stage(), weight(5, 10)], transition: "step" },
         { what: "a first deploy at 0", updates: [stage()], transition: "first-deploy" },
     ],

@@ -35,6 +35,13 @@ export const stepHold: Rule = {
             refused: "slotshift:rollout.weight",
             says: "wait 3 more",
         },
+        {
+            what: "25 % two minutes after 5 %, after an output that records no hold",
+            updates: [stage(), weight(5, 10), weight(25, 12)],
+            olderOutput: ["nextMoveAt"],
+            refused: "slotshift:rollout.weight",
+            says: "the step holds until its minStepMinutes pass (slotshift:rollout.minStepMinutes): wait 3 more",
+        },
         { what: "25 % five minutes after 5 %", updates: [stage(), weight(5, 10), weight(25, 15)], transition: "step" },
         { what: "25 % two minutes after 5 %, with force", updates: [stage(), weight(5, 10), weight(25, 12, { "slotshift:rollout.force": true })], transition: "step" },
         { what: "5 % right after staging (no hold at 0 %)", updates: [stage(), weight(5, 0)], transition: "step" },

@@ -4,6 +4,9 @@
  */
 import { CaseUpdate } from "./rule";
 
+/** The digest the cases' promotion source runs a version as. */
+export const sourceDigest = (version: string): string => `sha256:${Buffer.from(version.padEnd(32, "-")).toString("hex").slice(0, 64)}`;
+
 /** An update at minute `at` with these edits. */
 export const at = (minute: number, edits: Readonly<Record<string, unknown>> = {}): CaseUpdate => ({ edits, at: minute });
 

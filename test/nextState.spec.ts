@@ -1,0 +1,113 @@
+/**
+ * What each accepted move leaves (rollout/decide.ts, nextState), field by field: the transition,
+ * phase and step, the times of the step and its hold, the warm slot and its hold, when the
+ * candidate's build began carrying traffic, pinned tenants, the slot whose weight rises, and the
+ * digests known before any lookup. Each row is worked out by hand from the rules in the README.
+ */
+import { expect } from "chai";
+import { SlotColour, parseStackConfig } from "../rollout/config";
+import { Decision, decide, nextState } from "../rollout/decide";
+import { classify } from "../rollout/move";
+import { RolloutState } from "../rollout/state";
+import { edited, sourceLive } from "./helpers";
+
+const T0 = Date.parse("2026-11-26T10:00:00Z");
+const at = (m: number) => new Date(T0 + m * 60000).toISOString();
+const S = `sha256:${"5".repeat(64)}`; // what staging runs 1.1.0 as
+const B = `sha256:${"b".repeat(64)}`; // blue's digest, given in config
+const standIn = (c: SlotColour) => `sha256:${"f".repeat(56)}${c.padEnd(8, "0")}`;
+
+interface Row {
+    readonly edits: Record<string, unknown>;
+    readonly minute: number;
+    /** What the promotion source has live at this row, when it differs from the walk's. */
+    readonly source?: RolloutState;
+    readonly expect: Partial<Decision["state"]> & { readonly raising?: SlotColour | null; readonly knownDigests?: Partial<Record<SlotColour, string>> };
+}
+
+/** Runs the rows in order on a stack file; each decision's state (with stand-in digests for lookups) is the next one's previous. */
+function walk(stack: string, rows: readonly Row[], source?: RolloutState): void {
+    let previous: RolloutState | undefined;
+    let edits: Record<string, unknown> = {};
+    for (const [i, row] of rows.entries()) {
+        edits = { ...edits, ...row.edits };
+        const cfg = parseStackConfig(edited(stack, edits), stack);
+        const d = decide(cfg, { now: new Date(T0 + row.minute * 60000), previous, promotionSource: row.source ?? source });
+        const got: Record<string, unknown> = { ...d.state, raising: d.raising, knownDigests: d.knownDigests };
+        for (const [k, v] of Object.entries(row.expect)) {
+            expect(got[k], `row ${i + 1} (${JSON.stringify(row.edits)} at ${row.minute}): ${k}`).to.deep.equal(v);
+        }
+        const digest = (c: SlotColour) => d.knownDigests[c] ?? (d.state.versions[c] === null ? null : standIn(c));
+        previous = { ...d.state, digests: { blue: digest("blue"), green: digest("green") } };
+    }
+}
+
+const w = (weight: number, minute: number, expected: Row["expect"], more: Record<string, unknown> = {}): Row => ({ edits: { "slotshift:rollout.weight": weight, ...more }, minute, expect: expected });
+
+describe("the state each move leaves", () => {
+    it("through a prod canary: stage, steps, a hold, a rollback, a retry, a forced jump, a step back, 100 %, finalize and the way back", () => {
+        walk(
+            "prod",
+            [
+                w(0, 0, { transition: "first-deploy", phase: "staged", step: 0, nextStep: 5, warm: null, stepTakenAt: at(0), trafficSince: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, pinTenants: true, raising: null, knownDigests: { blue: B, green: S } }, { "slotshift:slots.blue.digest": B }),
+                w(5, 10, { transition: "step", phase: "shifting", step: 1, nextStep: 25, stepTakenAt: at(10), trafficSince: at(10), nextMoveAt: at(15), pinTenants: true, raising: "green", knownDigests: { blue: B, green: S } }),
+                w(5, 12, { transition: "unchanged", stepTakenAt: at(10), trafficSince: at(10), nextMoveAt: at(15), raising: null }),
+                w(25, 20, { transition: "step", step: 2, stepTakenAt: at(20), trafficSince: at(10), nextMoveAt: at(25), raising: "green" }),
+                w(0, 21, { transition: "rollback", phase: "staged", step: 0, nextStep: 5, stepTakenAt: at(21), trafficSince: null, nextMoveAt: null, pinTenants: false, raising: "blue" }),
+                w(0, 22, { transition: "unchanged", phase: "staged", stepTakenAt: at(21), pinTenants: false, raising: null }),
+                w(5, 23, { transition: "step", trafficSince: at(23), nextMoveAt: at(28), pinTenants: true }),
+                w(50, 30, { transition: "jump", step: 3, nextStep: 100, stepTakenAt: at(30), trafficSince: at(23), nextMoveAt: at(35), raising: "green" }, { "slotshift:rollout.force": true }),
+                w(25, 31, { transition: "step-back", step: 2, stepTakenAt: at(31), trafficSince: at(23), nextMoveAt: at(36), raising: "blue" }, { "slotshift:rollout.force": false }),
+                w(50, 40, { transition: "step", stepTakenAt: at(40), nextMoveAt: at(45) }),
+                w(100, 50, { transition: "step", phase: "shifted", step: 4, nextStep: null, stepTakenAt: at(50), trafficSince: at(23), nextMoveAt: null, pinTenants: true, raising: "green" }),
+                w(0, 55, { transition: "finalize", live: "green", phase: "stable", warm: "blue", stepTakenAt: at(55), trafficSince: null, finalizedAt: at(55), warmUntil: at(85), nextMoveAt: null, pinTenants: false, raising: null, knownDigests: { blue: B, green: S } }, { "slotshift:rollout.live": "green" }),
+                w(0, 60, { transition: "unchanged", warm: "blue", stepTakenAt: at(55), finalizedAt: at(55), warmUntil: at(85), pinTenants: false }),
+                w(0, 62, { transition: "rollback-after-finalize", live: "blue", phase: "staged", warm: null, stepTakenAt: at(62), finalizedAt: null, warmUntil: null, trafficSince: null, pinTenants: false, raising: "blue" }, { "slotshift:rollout.live": "blue" }),
+            ],
+            sourceLive("1.1.0", S),
+        );
+    });
+
+    it("through the warm hold: the warm slot kept while it runs as it was, then decommissioned and restaged", () => {
+        const to100 = [0, 5, 25, 50, 100].map((x, i) => w(x, 10 * i, {}));
+        walk(
+            "prod",
+            [
+                ...to100,
+                w(0, 50, { transition: "finalize", warm: "blue", warmUntil: at(80) }, { "slotshift:rollout.live": "green" }),
+                { edits: { "slotshift:slots.blue.decommissioned": true }, minute: 80, expect: { transition: "decommission", phase: "stable", warm: null, finalizedAt: null, warmUntil: null, stepTakenAt: at(50), pinTenants: false, replicas: { blue: 0, green: 3 } } },
+                {
+                    edits: { "slotshift:slots.blue": { version: "1.2.0", gitSha: "0c0ffee" } },
+                    minute: 90,
+                    source: sourceLive("1.2.0", `sha256:${"7".repeat(64)}`),
+                    expect: { transition: "stage", phase: "staged", warm: null, pinTenants: true, nextStep: 5, knownDigests: { green: S, blue: `sha256:${"7".repeat(64)}` } },
+                },
+            ],
+            sourceLive("1.1.0", S),
+        );
+    });
+
+    it("through a staging switch: stage, 100 %, finalize", () => {
+        walk("staging", [
+            w(0, 0, { transition: "first-deploy", phase: "staged", nextStep: 100, pinTenants: true, knownDigests: {} }),
+            w(100, 5, { transition: "step", phase: "shifted", step: 1, nextStep: null, nextMoveAt: null, trafficSince: at(5), raising: "green" }),
+            w(0, 10, { transition: "finalize", warm: "blue", warmUntil: at(40), trafficSince: null }, { "slotshift:rollout.live": "green" }),
+        ]);
+    });
+
+    it("in place with strategy direct: a first deploy, the same config again (its time kept), a new version (a new time)", () => {
+        walk("dev", [
+            { edits: {}, minute: 0, expect: { transition: "first-deploy", phase: "stable", candidate: null, stepTakenAt: at(0), trafficSince: null, nextMoveAt: null, pinTenants: false, raising: null, knownDigests: {} } },
+            { edits: {}, minute: 5, expect: { transition: "unchanged", stepTakenAt: at(0), trafficSince: null, raising: null, knownDigests: { blue: standIn("blue") } } },
+            { edits: { "slotshift:slots.blue": { version: "1.2.0-alpha.4", gitSha: "abcdef1" } }, minute: 9, expect: { transition: "update-in-place", stepTakenAt: at(9), trafficSince: null, warm: null, knownDigests: {} } },
+        ]);
+    });
+
+    it("has no next state for a flip of live, which a rule always refuses first", () => {
+        const cfg = parseStackConfig(edited("prod", { "slotshift:rollout.live": "green" }), "prod");
+        const previous: RolloutState = { ...sourceLive("1.0.0", B), strategy: "canary", steps: [5, 25, 50, 100] };
+        const move = classify(cfg, { now: new Date(T0), previous });
+        expect(move.kind).to.equal("flip");
+        expect(() => nextState(move)).to.throw(/a flip of slotshift:rollout.live is always refused/);
+    });
+});
