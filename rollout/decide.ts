@@ -83,14 +83,11 @@ function recorded(m: Move): Recorded {
             // The slot that was live stays warm for warmMinutes, for an instant rollback.
             return { ...none, warm: m.candidate, finalizedAt: now, warmUntil: plus(m.ctx.now, m.cfg.rollout.warmMinutes) };
         case "rollback-after-finalize":
-            return none;
         case "update-in-place":
             return none;
     }
-    if (m.direct) {
-        return { ...none, stepTakenAt: P.stepTakenAt };
-    }
-    // A weight that holds keeps its step's time and hold; the warm slot stays warm while it runs as it was, at 0 %.
+    // A weight that holds keeps its step's time and hold (in place, the weight is always 0: an unchanged
+    // update keeps its time); the warm slot stays warm while it runs as it was, at 0 %.
     const holds = m.weight === m.previousWeight;
     const staysWarm = m.candidateWasWarm && !m.candidateChanged && isRunning(m.cfg, m.candidate) && m.weight === 0;
     return {
@@ -139,7 +136,8 @@ export function nextState(m: Move): Decision {
     // not against stepTakenAt, which every step moves (cli/alertRollback.ts).
     let trafficSince: string | null = null;
     if (!m.direct && m.weight > 0) {
-        trafficSince = P !== undefined && m.previousWeight > 0 ? P.trafficSince ?? P.stepTakenAt : m.ctx.now.toISOString();
+        // A previous weight above 0 means a previous state.
+        trafficSince = m.previousWeight > 0 ? P!.trafficSince ?? P!.stepTakenAt : m.ctx.now.toISOString();
     }
     const nextMoveAt = state.phase === "shifting" && r.nextMoveAt === null ? plus(new Date(r.stepTakenAt), m.cfg.rollout.minStepMinutes) : r.nextMoveAt;
     // Pinned tenants see the candidate from its staging to 100 %, and leave it on a rollback.
@@ -149,7 +147,8 @@ export function nextState(m: Move): Decision {
     } else if (state.phase === "shifting" || state.phase === "shifted" || m.kind === "stage" || m.kind === "first-deploy") {
         pinTenants = true;
     } else {
-        pinTenants = P?.pinTenants ?? true;
+        // Only a move from a state gets here: a first deploy is staged or stable.
+        pinTenants = P!.pinTenants;
     }
     const raising = P === undefined ? null : SLOT_COLOURS.find((c) => state.weights[c] > P.weights[c]) ?? null;
     return {

@@ -51,8 +51,8 @@ describe("the state each move leaves", () => {
             [
                 w(0, 0, { transition: "first-deploy", phase: "staged", step: 0, nextStep: 5, warm: null, stepTakenAt: at(0), trafficSince: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, pinTenants: true, raising: null, knownDigests: { blue: B, green: S } }, { "slotshift:slots.blue.digest": B }),
                 w(5, 10, { transition: "step", phase: "shifting", step: 1, nextStep: 25, stepTakenAt: at(10), trafficSince: at(10), nextMoveAt: at(15), pinTenants: true, raising: "green", knownDigests: { blue: B, green: S } }),
-                w(5, 12, { transition: "unchanged", stepTakenAt: at(10), trafficSince: at(10), nextMoveAt: at(15), raising: null }),
-                w(25, 20, { transition: "step", step: 2, stepTakenAt: at(20), trafficSince: at(10), nextMoveAt: at(25), raising: "green" }),
+                w(5, 12, { transition: "unchanged", stepTakenAt: at(10), trafficSince: at(10), nextMoveAt: at(15), raising: null }, { "slotshift:rollout.minStepMinutes": 1 }),
+                w(25, 20, { transition: "step", step: 2, stepTakenAt: at(20), trafficSince: at(10), nextMoveAt: at(25), raising: "green" }, { "slotshift:rollout.minStepMinutes": 5 }),
                 w(0, 21, { transition: "rollback", phase: "staged", step: 0, nextStep: 5, stepTakenAt: at(21), trafficSince: null, nextMoveAt: null, pinTenants: false, raising: "blue" }),
                 w(0, 22, { transition: "unchanged", phase: "staged", stepTakenAt: at(21), pinTenants: false, raising: null }),
                 w(5, 23, { transition: "step", trafficSince: at(23), nextMoveAt: at(28), pinTenants: true }),
@@ -76,6 +76,9 @@ describe("the state each move leaves", () => {
                 ...to100,
                 w(0, 50, { transition: "finalize", warm: "blue", warmUntil: at(80) }, { "slotshift:rollout.live": "green" }),
                 { edits: { "slotshift:slots.blue.decommissioned": true }, minute: 80, expect: { transition: "decommission", phase: "stable", warm: null, finalizedAt: null, warmUntil: null, stepTakenAt: at(50), pinTenants: false, replicas: { blue: 0, green: 3 } } },
+                { edits: {}, minute: 82, expect: { transition: "unchanged", replicas: { blue: 0, green: 3 } } },
+                { edits: { "slotshift:slots.blue.decommissioned": false }, minute: 84, expect: { transition: "stage", phase: "staged", replicas: { blue: 3, green: 3 }, pinTenants: true } },
+                { edits: { "slotshift:slots.blue.decommissioned": true }, minute: 86, expect: { transition: "decommission" } },
                 {
                     edits: { "slotshift:slots.blue": { version: "1.2.0", gitSha: "0c0ffee" } },
                     minute: 90,
@@ -85,6 +88,30 @@ describe("the state each move leaves", () => {
             ],
             sourceLive("1.1.0", S),
         );
+    });
+
+    it("after a rollback, a forced jump straight to 100 % pins tenants again", () => {
+        walk(
+            "prod",
+            [w(0, 0, {}), w(5, 10, { pinTenants: true }), w(0, 11, { pinTenants: false }), w(100, 12, { transition: "jump", phase: "shifted", pinTenants: true }, { "slotshift:rollout.force": true })],
+            sourceLive("1.1.0", S),
+        );
+    });
+
+    it("takes a step onto the warm slot (a downgrade, allowed) out of the warm hold", () => {
+        const to100 = [0, 5, 25, 50, 100].map((x, i) => w(x, 10 * i, {}));
+        walk(
+            "prod",
+            [...to100, w(0, 50, { warm: "blue" }, { "slotshift:rollout.live": "green" }), w(5, 55, { transition: "step", warm: null, finalizedAt: null, warmUntil: null, phase: "shifting" }, { "slotshift:rollout.allowDowngrade": true })],
+            sourceLive("1.1.0", S),
+        );
+    });
+
+    it("takes no digest from a promotion source the stack does not promote from, and none that the source does not report", () => {
+        walk("staging", [w(0, 0, { transition: "first-deploy", knownDigests: {} })], sourceLive("1.2.0-rc.1", S));
+        const cfg = parseStackConfig(edited("prod", {}), "prod");
+        const noDigest = { ...sourceLive("1.1.0", S), digests: { blue: null, green: null } };
+        expect(decide(cfg, { now: new Date(T0), promotionSource: noDigest, digestsKnown: false }).knownDigests).to.deep.equal({});
     });
 
     it("through a staging switch: stage, 100 %, finalize", () => {

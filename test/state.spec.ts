@@ -165,6 +165,7 @@ describe("the rollout state", () => {
 
         it("takes no slot for warm when the candidate is newer, decommissioned, carries traffic, or the strategy is direct", () => {
             expect(impliedState(prod()).warm).to.equal(null);
+            expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:slots.blue": { version: "1.1.0", gitSha: "a1b2c3d" } })).warm).to.equal(null);
             expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:slots.blue.decommissioned": true })).warm).to.equal(null);
             expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:rollout.weight": 5 })).warm).to.equal(null);
             expect(impliedState(parseStackConfig(edited("dev", { "slotshift:slots.green": { version: "0.9.0", gitSha: "abcdef1" } }), "dev")).warm).to.equal(null);

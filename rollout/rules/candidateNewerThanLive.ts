@@ -8,13 +8,15 @@ export const candidateNewerThanLive: Rule = {
     sentence: "the candidate is newer than live (`allowDowngrade: true` otherwise)",
     example: 'slotshift:slots.green.version is "0.9.0", not newer than 1.0.0 on the live slot blue; ...',
     moves: ["first-deploy", ...SAME_LIVE_MOVES],
-    check: ({ direct, cfg, candidate: cand, live, newBuild, weight: w }) => {
-        const candVersion = versionOf(cfg, cand);
-        const liveVersion = versionOf(cfg, live);
-        // Judged when the candidate's build is deployed and whenever it carries traffic.
-        if (direct || candVersion === null || liveVersion === null || !(newBuild || w > 0) || cfg.rollout.allowDowngrade) {
+    check: ({ cfg, candidate: cand, live, newBuild, weight: w }) => {
+        // Judged when the candidate's build is deployed and whenever it carries traffic: never in place
+        // (no new build, weight 0), and the candidate then has a version (rollout/move.ts; the schema
+        // refuses traffic to an empty slot), as the live slot always does (the schema).
+        if (!(newBuild || w > 0) || cfg.rollout.allowDowngrade) {
             return undefined;
         }
+        const candVersion = versionOf(cfg, cand)!;
+        const liveVersion = versionOf(cfg, live)!;
         if (compareVersions(candVersion, liveVersion) > 0) {
             return undefined;
         }

@@ -20,6 +20,7 @@ export const imageChangeNeedsForce: Rule = {
     // Stryker disable all: the cases are data the specs run, not behaviour to mutate.
     cases: [
         { what: "another repository", updates: [stage(), at(5, { "slotshift:app.image": "ghcr.io/other/app" })], refused: "slotshift:app.image", says: "set slotshift:rollout.force for that one update" },
+        { what: "another repository after an output that records none (nothing to compare)", updates: [stage(), at(5, { "slotshift:app.image": "ghcr.io/other/app" })], olderOutput: ["image"], transition: "unchanged" },
         { what: "another repository with force", updates: [stage(), at(5, { "slotshift:app.image": "ghcr.io/other/app", "slotshift:rollout.force": true })], transition: "unchanged" },
     ],
     // Stryker restore all

@@ -40,6 +40,12 @@ export const liveFlipsOnlyAtFinalize: Rule = {
             refused: "slotshift:rollout.live",
             says: "slotshift:rollout.live is blue but strategy direct updates green in place",
         },
+        {
+            what: "back to blue after the finalize with a new build in it",
+            updates: [...stepsTo(100), finalize(50), weight(0, 55, { "slotshift:rollout.live": "blue", "slotshift:slots.blue": { version: "1.0.1", gitSha: "0c0ffee" } })],
+            refused: "slotshift:rollout.live",
+            says: "live flips only when the candidate is at 100 % (finalize) or back to blue while it is warm and unchanged (a rollback after finalize); keep slotshift:rollout.live at green",
+        },
         { what: "green made live at 100 % (finalize)", updates: [...stepsTo(100), finalize(50)], transition: "finalize" },
         { what: "back to the warm blue after a finalize", updates: [...stepsTo(100), finalize(50), weight(0, 55, { "slotshift:rollout.live": "blue" })], transition: "rollback-after-finalize" },
     ],

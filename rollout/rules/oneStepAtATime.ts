@@ -17,6 +17,7 @@ export const oneStepAtATime: Rule = {
     // Stryker disable all: the cases are data the specs run, not behaviour to mutate.
     cases: [
         { what: "50 % from 5 %", updates: [...stepsTo(5), weight(50, 30)], refused: "slotshift:rollout.weight", says: "the next step is 25, or 0 to roll back" },
+        { what: "100 % from 25 %", updates: [...stepsTo(25), weight(100, 30)], refused: "slotshift:rollout.weight", says: "the next step is 50, or a lower step (5), or 0 to roll back" },
         { what: "25 % from staged", updates: [stage(), weight(25, 10)], refused: "slotshift:rollout.weight", says: "the next step is 5;" },
         { what: "50 % from 5 % with force", updates: [...stepsTo(5), weight(50, 30, { "slotshift:rollout.force": true })], transition: "jump" },
         { what: "the next step", updates: [...stepsTo(5), weight(25, 30)], transition: "step" },

@@ -50,6 +50,7 @@ export const promotionFromTheSource: Rule = {
         { what: "a source that reports no digest", updates: [stage()], sourceWithoutDigest: true, refused: "slotshift:promotion.from", says: 'slotshift:promotion.from is "staging" but staging reports no digest for its live slot blue' },
         { what: "a restage that staging does not run", updates: [stage(), at(5, { "slotshift:slots.green": { version: "1.1.1", gitSha: "0c0ffee" } })], source: "1.1.0", refused: "slotshift:slots.green.version", says: "promote 1.1.0 or finish the release in staging first" },
         { what: "what staging has live", updates: [stage()], transition: "first-deploy" },
+        { what: "a first deploy with no candidate, which promotes nothing", updates: [at(0, { "slotshift:slots.green": {} })], source: null, transition: "first-deploy" },
         {
             what: "a first deploy in place, which promotes nothing even with promotion.from",
             stack: "dev",

@@ -39,7 +39,7 @@ export interface RuleCase {
      * The fields an older slotshift did not write yet: each previous state is read back without
      * them, as `readRolloutState` reads such an output.
      */
-    readonly olderOutput?: readonly ("builds" | "gitShas" | "nextMoveAt" | "warmUntil" | "finalizedAt")[];
+    readonly olderOutput?: readonly ("builds" | "gitShas" | "nextMoveAt" | "warmUntil" | "finalizedAt" | "image")[];
     /** The promotion source reports no digest for its live slot. */
     readonly sourceWithoutDigest?: boolean;
     /** The key this rule refuses the last update with. */
