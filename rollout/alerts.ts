@@ -25,8 +25,12 @@
  * alert with a measure column aggregates the rows of each dimension value over time bins, and
  * Azure aligns `bin()` to the evaluation window (learn.microsoft.com, "Create or edit a log
  * search alert rule": aggregation granularity), so each evaluation sees one row per slot.
+ *
+ * The rollback triggers are also what `slotshift analyze` judges a step by (`rollbackSignals`):
+ * one definition of each query and threshold, built either for the rules' bins or for one
+ * explicit window from the step to now (`QueryWindow`).
  */
-import { AlertsConfig, SlotColour } from "./config";
+import { AlertsConfig, SLOT_COLOURS, SlotColour, SlotshiftConfig } from "./config";
 
 /** Azure Monitor severities: 0 Critical, 1 Error, 2 Warning. */
 export const SEVERITY = { rollback: 0, critical: 1, warning: 2 } as const;
@@ -98,6 +102,21 @@ export interface AlertRulesInput {
     readonly healthPath: string;
 }
 
+/**
+ * What a stack's rules are built from, as the program builds them: its slots (dev runs one), its
+ * namespace, and whether the cluster's Container insights workspace is named.
+ */
+export function alertRulesInputOf(cfg: SlotshiftConfig, prefix: string): AlertRulesInput {
+    return {
+        app: cfg.app.name,
+        namespace: cfg.app.namespace ?? prefix,
+        alerts: cfg.alerts,
+        colours: cfg.rollout.strategy === "direct" ? [cfg.rollout.live] : [...SLOT_COLOURS],
+        cluster: cfg.alerts.clusterWorkspace !== undefined,
+        healthPath: cfg.app.healthPath,
+    };
+}
+
 /** The Application Insights role of a slot: its pods set `OTEL_SERVICE_NAME` to it. */
 export function roleName(app: string, colour: SlotColour): string {
     return `${app}-${colour}`;
@@ -142,6 +161,36 @@ export function frequencyOf(rule: AlertRule, inFlight: boolean): "PT1M" | "PT5M"
 /** The bin every query ends on: one per window, aligned to it by Azure. */
 const bin = (minutes: number) => `TimeGenerated = bin(TimeGenerated, ${minutes}m)`;
 
+/**
+ * What a rollback trigger's query aggregates over: the alert rule's bins (one row per slot and
+ * bin, which Azure aligns to each evaluation window), or one window from `start` to the end of
+ * the query API's `timespan` (one row per slot), for `slotshift analyze`. The API applies its
+ * timespan "in addition to any that are specified in the query expression" (the Log Analytics
+ * query API, OperationalInsights.json 2022-10-27, `queryBody.timespan`), so a window's queries
+ * need no time filter of their own on `TimeGenerated`.
+ */
+export type QueryWindow = { readonly kind: "bins"; readonly minutes: number } | { readonly kind: "since"; readonly start: Date };
+
+/** The rules' window: the seeds' 5-minute bins. */
+const RULE_BINS: QueryWindow = { kind: "bins", minutes: WINDOW_MINUTES };
+
+/** How a summarize groups its rows: by slot and bin for a rule, by slot alone over a window. */
+function groupOf(window: QueryWindow): string {
+    return window.kind === "bins" ? `${SLOT_DIMENSION}, ${bin(window.minutes)}` : SLOT_DIMENSION;
+}
+
+/** The start of the window as KQL: `ago(5m)` for a rule, the step's time for a window. */
+function windowStart(window: QueryWindow): string {
+    return window.kind === "bins" ? `ago(${window.minutes}m)` : `datetime(${window.start.toISOString()})`;
+}
+
+/**
+ * How far back the health query reads (its rule's `overrideQueryTimeRange`): Container insights
+ * stamps a Kubernetes event's rows with the event's creation time, so a probe that keeps failing
+ * keeps an old `TimeGenerated`; the query filters on `LastSeen` itself.
+ */
+export const PROBE_EVENTS_LOOKBACK = { iso: "P1D", minutes: 24 * 60 } as const;
+
 /** The slot of a pod from its labels, as Container insights records them (`[{"app":...,"slot":"blue",...}]`). */
 const podSlot = `extract('"slot":"(blue|green)"', 1, PodLabel)`;
 
@@ -182,8 +231,9 @@ function usagePercentQuery(input: AlertRulesInput, usage: string, limit: string,
  * Start-up is the startup probe's, whose failures read "Startup probe failed" and are left out:
  * readiness and liveness probes only run once it has passed.
  */
-function probeFailuresQuery(input: AlertRulesInput, window: number): string {
+function probeFailuresQuery(input: AlertRulesInput, window: QueryWindow): string {
     const colours = input.colours.join("|");
+    const since = windowStart(window);
     return [
         "KubeEvents",
         // The kubelet records a failed readiness or liveness probe as a Warning event, reason Unhealthy,
@@ -191,17 +241,26 @@ function probeFailuresQuery(input: AlertRulesInput, window: number): string {
         `| where Namespace == ${kql(input.namespace)} and ObjectKind == "Pod" and Reason == "Unhealthy"`,
         `| where Message !startswith "Startup probe"`,
         `| extend ${SLOT_DIMENSION} = extract(${kql(`^${input.app}-(${colours})-`)}, 1, Name)`,
-        `| where isnotempty(${SLOT_DIMENSION}) and LastSeen > ago(${window}m)`,
+        `| where isnotempty(${SLOT_DIMENSION}) and LastSeen > ${since}`,
         // An event's Count is cumulative: count what the window added, or all of an event that began in it.
         `| summarize first = min(Count), last = max(Count), began = min(FirstSeen), seen = max(LastSeen) by Name, Message, ${SLOT_DIMENSION}`,
-        `| extend failures = iff(began > ago(${window}m), last, last - first + 1)`,
+        `| extend failures = iff(began > ${since}, last, last - first + 1)`,
         // The row's time is the last failure's: inside the window the rule evaluates.
         `| summarize probeFailures = sum(failures), TimeGenerated = max(seen) by ${SLOT_DIMENSION}`,
     ].join("\n");
 }
 
-/** The connection-pool queries: the pool's use per instance of each slot, from the app's telemetry. */
-function poolQuery(input: AlertRulesInput, window: number, summary: string, measure: string): string {
+/**
+ * The connection-pool queries: the pool's use per instance of each slot, from the app's telemetry.
+ * An instance's pool is judged per bin (the seeds' 5 minutes): a window keeps those bins and
+ * yields, per slot, the worst of them.
+ */
+function poolQuery(input: AlertRulesInput, window: QueryWindow, summary: string, measure: string): string {
+    const bins = poolBinsQuery(input, window.kind === "bins" ? window.minutes : WINDOW_MINUTES, summary, measure);
+    return window.kind === "bins" ? bins : `${bins}\n| summarize ${measure} = max(${measure}) by ${SLOT_DIMENSION}`;
+}
+
+function poolBinsQuery(input: AlertRulesInput, window: number, summary: string, measure: string): string {
     const p = POOL_METRICS;
     return [
         "AppMetrics",
@@ -216,42 +275,127 @@ function poolQuery(input: AlertRulesInput, window: number, summary: string, meas
     ].join("\n");
 }
 
+/** A rollback trigger: its query (for the rules' bins or for one window) and its threshold, defined once. */
+export interface Signal {
+    /** The alert's `signal` and the rule's id: `error-rate`, `p99-latency`, `pool-exhausted`, `health`. */
+    readonly id: string;
+    /** The rule's display title. */
+    readonly title: string;
+    readonly source: "app" | "cluster";
+    /** The column the query yields the measure in. */
+    readonly measure: string;
+    readonly operator: "GreaterThan";
+    readonly threshold: number;
+    /** The column holding the requests a measure stands on, for a signal judged only from `minRequests`. */
+    readonly requests?: string;
+    /** How far back the query reads beyond its window (ISO 8601 duration, and in minutes). */
+    readonly lookback?: { readonly iso: string; readonly minutes: number };
+    /**
+     * What a slot without a row means: `unknown` (nothing reported: no evidence either way) or
+     * `zero` (the table has rows only for what is counted, as KubeEvents for failed probes).
+     */
+    readonly noRow: "unknown" | "zero";
+    /** The KQL query: a row per slot (and bin, for a rule). */
+    query(window: QueryWindow): string;
+}
+
+/** The users' requests to the slots, without the health path's. */
+function requestsOf(input: AlertRulesInput): string {
+    // The probes of the health path (the kubelet's, Traffic Manager's) are not users' requests: a
+    // slot with a trickle of traffic would be judged on them, and a dependency the health check
+    // reports on would count as the app's own errors.
+    return ["AppRequests", ...bySlotRole(input.app, input.colours), `| where tostring(parse_url(Url).Path) != ${kql(input.healthPath)}`].join("\n");
+}
+
+/**
+ * The error rate per slot. A rule judges no rate on fewer than `slotshift:alerts.minRequests` in a
+ * bin; over a window the rows keep their count of requests, for the analysis's own minimum.
+ */
+function errorRateQuery(input: AlertRulesInput, window: QueryWindow): string {
+    return [
+        requestsOf(input),
+        // Server errors only: a 404 from a scanner is the client's, not the candidate's. The distro samples
+        // requests (ItemCount is how many each row stands for), so the rate is of the counts they stand for.
+        `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500) by ${groupOf(window)}`,
+        // Too few requests for a rate: one failure in a handful is not a 1 % error rate.
+        ...(window.kind === "bins" ? [`| where total >= ${input.alerts.minRequests}`] : []),
+        "| extend errorRatePercent = 100.0 * failed / total",
+    ].join("\n");
+}
+
+/** The p99 latency per slot, with the same minimum of requests as the error rate. */
+function p99Query(input: AlertRulesInput, window: QueryWindow): string {
+    const where = window.kind === "bins" ? `\n| where total >= ${input.alerts.minRequests}` : "";
+    return `${requestsOf(input)}\n| summarize total = sum(ItemCount), p99LatencyMs = percentile(DurationMs, 99) by ${groupOf(window)}${where}`;
+}
+
+/**
+ * The rollback triggers of a stack: the signals whose rules call the rollback action group, and
+ * which `slotshift analyze` judges a step by. Health needs the cluster's Container insights workspace.
+ */
+export function rollbackSignals(input: AlertRulesInput): Signal[] {
+    const a = input.alerts;
+    const w = WINDOW_MINUTES;
+    const signals: Signal[] = [
+        { id: "error-rate", title: `error rate above ${a.errorRatePercent} % over ${w} minutes`, source: "app", measure: "errorRatePercent", operator: "GreaterThan", threshold: a.errorRatePercent, requests: "total", noRow: "unknown", query: (x) => errorRateQuery(input, x) },
+        { id: "p99-latency", title: `p99 latency above ${a.p99LatencyMs} ms`, source: "app", measure: "p99LatencyMs", operator: "GreaterThan", threshold: a.p99LatencyMs, requests: "total", noRow: "unknown", query: (x) => p99Query(input, x) },
+        {
+            id: "pool-exhausted",
+            title: `connection pool exhausted: an instance used all of its pool for ${w} minutes`,
+            source: "app",
+            measure: "exhaustedInstances",
+            operator: "GreaterThan",
+            threshold: 0,
+            noRow: "unknown",
+            query: (x) => poolQuery(input, x, "countif(minUsed >= size)", "exhaustedInstances"),
+        },
+    ];
+    if (input.cluster) {
+        signals.push({
+            id: "health",
+            title: `health probe failing more than ${a.healthFailures} times`,
+            source: "cluster",
+            measure: "probeFailures",
+            operator: "GreaterThan",
+            threshold: a.healthFailures,
+            lookback: PROBE_EVENTS_LOOKBACK,
+            noRow: "zero",
+            query: (x) => probeFailuresQuery(input, x),
+        });
+    }
+    return signals;
+}
+
 /** The alert rules of a stack. */
 export function alertRules(input: AlertRulesInput): AlertRule[] {
     const a = input.alerts;
     const w = WINDOW_MINUTES;
     const rules: AlertRule[] = [];
-    // The probes of the health path (the kubelet's, Traffic Manager's) are not users' requests: a
-    // slot with a trickle of traffic would be judged on them, and a dependency the health check
-    // reports on would count as the app's own errors.
-    const requests = ["AppRequests", ...bySlotRole(input.app, input.colours), `| where tostring(parse_url(Url).Path) != ${kql(input.healthPath)}`].join("\n");
-    // Server errors only: a 404 from a scanner is the client's, not the candidate's. The distro samples
-    // requests (ItemCount is how many each row stands for), so the rate is of the counts they stand for.
-    const errorRate = [
-        requests,
-        `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500) by ${SLOT_DIMENSION}, ${bin(w)}`,
-        // Too few requests for a rate: one failure in a handful is not a 1 % error rate.
-        `| where total >= ${a.minRequests}`,
-        "| extend errorRatePercent = 100.0 * failed / total",
-    ].join("\n");
+    const triggers = new Map(rollbackSignals(input).map((s) => [s.id, s]));
+    const trigger = (id: string): Signal => triggers.get(id)!;
+    const errors = trigger("error-rate");
+    // The warning rule reads the same query as the trigger, with its own threshold.
+    const errorRate = errors.query(RULE_BINS);
     const app = { kind: "log", source: "app", windowMinutes: w } as const;
+    const p99 = trigger("p99-latency");
     rules.push(
-        { ...app, id: "error-rate", title: `error rate above ${a.errorRatePercent} % over ${w} minutes`, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: a.errorRatePercent, query: errorRate, measure: "errorRatePercent" },
+        { ...app, id: "error-rate", title: errors.title, severity: SEVERITY.rollback, rollback: true, operator: "GreaterThan", threshold: errors.threshold, query: errorRate, measure: errors.measure },
         { ...app, id: "error-rate-warning", title: `error rate above ${a.errorRateWarningPercent} % over ${w} minutes`, severity: SEVERITY.warning, rollback: false, operator: "GreaterThan", threshold: a.errorRateWarningPercent, query: errorRate, measure: "errorRatePercent" },
         {
             ...app,
             id: "p99-latency",
-            title: `p99 latency above ${a.p99LatencyMs} ms`,
+            title: p99.title,
             severity: SEVERITY.rollback,
             rollback: true,
             operator: "GreaterThan",
-            threshold: a.p99LatencyMs,
-            query: `${requests}\n| summarize total = sum(ItemCount), p99LatencyMs = percentile(DurationMs, 99) by ${SLOT_DIMENSION}, ${bin(w)}\n| where total >= ${a.minRequests}`,
-            measure: "p99LatencyMs",
+            threshold: p99.threshold,
+            query: p99.query(RULE_BINS),
+            measure: p99.measure,
         },
     );
     const pool = a.dbConnections;
     const warnPercent = (100 * pool.alertAt) / pool.max;
+    const exhausted = trigger("pool-exhausted");
     rules.push(
         {
             ...app,
@@ -261,19 +405,19 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
             rollback: false,
             operator: "GreaterThan",
             threshold: Math.round(warnPercent * 100) / 100,
-            query: poolQuery(input, w, "max(100.0 * maxUsed / size)", "poolUsedPercent"),
+            query: poolQuery(input, RULE_BINS, "max(100.0 * maxUsed / size)", "poolUsedPercent"),
             measure: "poolUsedPercent",
         },
         {
             ...app,
             id: "pool-exhausted",
-            title: `connection pool exhausted: an instance used all of its pool for ${w} minutes`,
+            title: exhausted.title,
             severity: SEVERITY.rollback,
             rollback: true,
             operator: "GreaterThan",
-            threshold: 0,
-            query: poolQuery(input, w, "countif(minUsed >= size)", "exhaustedInstances"),
-            measure: "exhaustedInstances",
+            threshold: exhausted.threshold,
+            query: exhausted.query(RULE_BINS),
+            measure: exhausted.measure,
         },
     );
     if (input.cluster) {
@@ -292,17 +436,18 @@ export function alertRules(input: AlertRulesInput): AlertRule[] {
         // The kubelet's readiness and liveness probes call the same health path as the router's.
         // (Traffic Manager's endpoint metric cannot serve: Azure reports 0 for every disabled
         // endpoint, so the idle slot would always look down and trigger rollbacks.)
+        const health = trigger("health");
         rules.push({
             ...cluster,
             id: "health",
-            title: `health probe failing more than ${a.healthFailures} times`,
+            title: health.title,
             severity: SEVERITY.rollback,
             rollback: true,
             operator: "GreaterThan",
-            threshold: a.healthFailures,
-            query: probeFailuresQuery(input, w),
-            measure: "probeFailures",
-            queryTimeRange: "P1D",
+            threshold: health.threshold,
+            query: health.query(RULE_BINS),
+            measure: health.measure,
+            queryTimeRange: PROBE_EVENTS_LOOKBACK.iso,
         });
     }
     if (a.database !== undefined) {

@@ -45,6 +45,7 @@ export type AppConfig = SlotshiftConfig["app"];
 export type RolloutConfig = SlotshiftConfig["rollout"];
 export type TrafficConfig = SlotshiftConfig["traffic"];
 export type AlertsConfig = SlotshiftConfig["alerts"];
+export type AnalysisConfig = SlotshiftConfig["analysis"];
 export type RollbackConfig = NonNullable<SlotshiftConfig["rollback"]>;
 export type ClusterConfig = SlotshiftConfig["cluster"];
 

@@ -59,6 +59,7 @@ describe("stack config", () => {
                 expect(cfg.alerts.cpuPercent).to.deep.equal({ warning: 80, critical: 90 });
                 expect(cfg.alerts.dbConnections).to.deep.equal({ max: 20, alertAt: 18 });
                 expect(cfg.alerts.healthFailures).to.equal(3);
+                expect(cfg.analysis).to.deep.equal({ minRequests: 100, intervalSeconds: { canary: 10, gradual: 30 }, maxErrorRateRatio: 2, maxLatencyRatio: 1.5, progressDeadlineMinutes: 15 });
             });
         }
 
@@ -114,6 +115,13 @@ describe("stack config", () => {
             { what: "a bad digest", edits: { "slotshift:slots.green.digest": "sha256:xyz" }, key: "slotshift:slots.green.digest", message: /allowed: an image digest: sha256: and 64 lowercase hex characters/ },
             { what: "promotion from itself", edits: { "slotshift:promotion.from": "prod" }, key: "slotshift:promotion.from", message: /slotshift:promotion\.from is "prod"; allowed: another stack than prod itself/ },
             { what: "an app that is not an object", edits: { "slotshift:app": "nextgen" }, key: "slotshift:app", message: /slotshift:app is "nextgen"; allowed:/ },
+            { what: "an analysis with no requests needed", edits: { "slotshift:analysis.minRequests": 0 }, key: "slotshift:analysis.minRequests", message: /^slotshift:analysis\.minRequests is 0; allowed: a whole number of requests from 1 to 1000000$/ },
+            { what: "an analysis interval below 5 s", edits: { "slotshift:analysis.intervalSeconds.canary": 2 }, key: "slotshift:analysis.intervalSeconds.canary", message: /^slotshift:analysis\.intervalSeconds\.canary is 2; allowed: seconds from 5 to 600 between two analyses$/ },
+            { what: "an interval as text", edits: { "slotshift:analysis.intervalSeconds.gradual": "30s" }, key: "slotshift:analysis.intervalSeconds.gradual", message: /^slotshift:analysis\.intervalSeconds\.gradual is "30s"; allowed: seconds from 5 to 600 between two analyses$/ },
+            { what: "an error-rate ratio below 1", edits: { "slotshift:analysis.maxErrorRateRatio": 0.5 }, key: "slotshift:analysis.maxErrorRateRatio", message: /^slotshift:analysis\.maxErrorRateRatio is 0\.5; allowed: a ratio from 1 to 100: the candidate fails when its error rate is above the live slot's times this$/ },
+            { what: "a latency ratio above 100", edits: { "slotshift:analysis.maxLatencyRatio": 150 }, key: "slotshift:analysis.maxLatencyRatio", message: /^slotshift:analysis\.maxLatencyRatio is 150; allowed: a ratio from 1 to 100: the candidate fails when its p99 latency is above the live slot's times this$/ },
+            { what: "a progress deadline past the step job's timeout", edits: { "slotshift:analysis.progressDeadlineMinutes": 90 }, key: "slotshift:analysis.progressDeadlineMinutes", message: /^slotshift:analysis\.progressDeadlineMinutes is 90; allowed: minutes from 1 to 30 \(the step job's timeout also holds the updates\)$/ },
+            { what: "a misspelt analysis key", edits: { "slotshift:analysis.minRequest": 50 }, key: "slotshift:analysis.minRequest", message: /slotshift:analysis\.minRequest is not a known key; did you mean slotshift:analysis\.minRequests\?/ },
             { what: "a probe timeout the interval cannot hold", edits: { "slotshift:traffic.probeIntervalSeconds": 10, "slotshift:traffic.probeTimeoutSeconds": 10 }, key: "slotshift:traffic.probeTimeoutSeconds", message: /a probe timeout below the probe interval/ },
         ];
 

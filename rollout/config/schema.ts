@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ENVIRONMENTS, Environment } from "../versions";
 import { alertsSchema } from "./alerts";
+import { analysisSchema } from "./analysis";
 import { appSchema } from "./app";
 import { CROSS_CHECKS } from "./checks";
 import { clusterSchema } from "./cluster";
@@ -28,6 +29,7 @@ function familiesOf(env: Environment) {
         promotion: promotionSchema(d),
         traffic: trafficSchema(),
         alerts: alertsSchema(),
+        analysis: analysisSchema(),
         rollback: rollbackSchema(),
     });
 }
