@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as sdkConfig from "@pulumi/pulumi/runtime/config";
 import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
+import { getWorkspaceOutput } from "@pulumi/azure-native/operationalinsights";
 import { ResourceGroup } from "@pulumi/azure-native/resources";
 import { Namespace } from "@pulumi/kubernetes/core/v1";
 import { BlueGreenApp } from "./components/blueGreenApp";
@@ -15,7 +16,7 @@ import { DeploymentDashboard } from "./components/deploymentDashboard";
 import { MonitoringAlerts } from "./components/monitoringAlerts";
 import { Telemetry } from "./components/telemetry";
 import type * as Relay from "./components/rollbackRelay";
-import { CLUSTER_WORKSPACE_MISSING, ROLLBACK_PATH_MISSING, alertRules } from "./rollout/alerts";
+import { CLUSTER_WORKSPACE_MISSING, ROLLBACK_PATH_MISSING, alertRules, alertRulesInputOf } from "./rollout/alerts";
 import { now } from "./rollout/clock";
 import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
 import { decide } from "./rollout/decide";
@@ -131,6 +132,11 @@ export = async () => {
     if (cw === undefined) {
         pulumi.log.warn(CLUSTER_WORKSPACE_MISSING);
     }
+    // The query API's ID of the cluster's workspace, for `slotshift analyze`'s health signal: a read of
+    // the workspace, in the stack's subscription only (the read takes no other); null otherwise, and
+    // the analysis then says health was not measured.
+    const clusterWorkspaceCustomerId: pulumi.Input<string | null> =
+        cw === undefined || cw.subscriptionId !== undefined ? null : getWorkspaceOutput({ resourceGroupName: cw.resourceGroup, workspaceName: cw.name }).customerId;
     // Fired rollback triggers reach GitHub through the relay (slotshift:rollback), a webhook of the stack's own, or both.
     const webhooks: Record<string, pulumi.Input<string>> = {};
     if (cfg.rollback !== undefined) {
@@ -160,14 +166,8 @@ export = async () => {
         stack,
         resourceGroupName: resourceGroup.name,
         location,
-        rules: alertRules({
-            app: cfg.app.name,
-            namespace: cfg.app.namespace ?? prefix,
-            alerts: a,
-            colours,
-            cluster: clusterWorkspaceId !== undefined,
-            healthPath: cfg.app.healthPath,
-        }),
+        // The same input `slotshift analyze` builds its signals from.
+        rules: alertRules(alertRulesInputOf(cfg, prefix)),
         inFlight: decision.state.phase !== "stable" || decision.state.warm !== null,
         emails: a.emails,
         webhooks,
@@ -191,5 +191,7 @@ export = async () => {
         rollout: app.rollout,
         release: releaseOutput(cfg),
         endpoints: app.endpoints,
+        // Where `slotshift analyze` reads the slots' telemetry: the workspaces' IDs as the Log Analytics query API takes them.
+        telemetry: { workspaceCustomerId: telemetry.workspaceCustomerId, clusterWorkspaceCustomerId },
     };
 };

@@ -54,6 +54,9 @@ pulumi.runtime.setMocks(
             if (args.token === "azure-native:containerservice:getManagedCluster") {
                 return { id: `/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/${args.inputs.resourceName}`, name: args.inputs.resourceName, location: "westeurope" };
             }
+            if (args.token === "azure-native:operationalinsights:getWorkspace") {
+                return { customerId: "00000000-0000-0000-0000-000000000001", name: args.inputs.workspaceName };
+            }
             if (args.token === "azure-native:authorization:getClientConfig") {
                 return { subscriptionId: "00000000-0000-0000-0000-000000000000" };
             }

@@ -167,6 +167,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     if (type === "azure-native:resources:ResourceGroup") {
         state.name = inputs.resourceGroupName ?? name;
     }
+    if (type === "azure-native:operationalinsights:Workspace") {
+        // Azure assigns the workspace's ID (customerId, the query API's) when it creates it.
+        state.customerId ??= offlineGuid(`workspace:${name}`);
+    }
     if (type === "azure-native:applicationinsights:Component") {
         state.connectionString = `InstrumentationKey=${createHash("sha256").update(name).digest("hex").slice(0, 32)};IngestionEndpoint=https://${String(inputs.location)}.in.applicationinsights.azure.com/`;
     }
@@ -188,6 +192,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
  */
 export function offlineDigest(ref: string): string {
     return `sha256:${createHash("sha256").update(`slotshift-offline:${ref}`).digest("hex")}`;
+}
+
+/** A stable stand-in GUID for an ID Azure assigns (a workspace's customerId), derived from what it names. */
+export function offlineGuid(seed: string): string {
+    const h = createHash("sha256").update(`slotshift-offline:${seed}`).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Answers for provider functions the program calls, unless a plan supplies its own. */
@@ -224,6 +234,12 @@ const DEFAULT_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>)
         id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.ContainerService/managedClusters/${String(inputs.resourceName)}`,
         name: inputs.resourceName,
         location: OFFLINE_CLUSTER_LOCATION,
+    }),
+    // An existing Log Analytics workspace (slotshift:alerts.workspace, .clusterWorkspace): its query API ID.
+    "azure-native:operationalinsights:getWorkspace": (inputs) => ({
+        id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.OperationalInsights/workspaces/${String(inputs.workspaceName)}`,
+        name: inputs.workspaceName,
+        customerId: offlineGuid(`workspace:${String(inputs.resourceGroupName)}/${String(inputs.workspaceName)}`),
     }),
     // The rollback relay's reads (components/rollbackRelay.ts): a package SAS and the storage key.
     "azure-native:storage:listStorageAccountServiceSAS": () => ({ serviceSasToken: "sv=offline&sig=offline" }),

@@ -9,6 +9,7 @@
  *   slotshift finalize --stack S
  *   slotshift plan     --stack S [--json] [--previous FILE] [--reference STACK=FILE]
  *   slotshift should-rollback --stack S --slot C --fired-at T --previous FILE [--signal X] [--json]
+ *   slotshift analyze  --stack S [--previous FILE] [--json] [--watch [--until hold|DURATION]] [--logs-endpoint URL]
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -16,6 +17,8 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../rollout/errors";
 import { RolloutState, readRolloutState } from "../rollout/state";
 import { FIRED_AT_EXAMPLE, alertRollbackDecision, eventDecision, parseAlertTime, shown } from "./alertRollback";
+import { ANALYZE_EXIT, AnalyzeOptions, analyzeCommand } from "./analyze";
+import { gateWarning, readRecord } from "../analysis/record";
 import { main as planMain, parseReference, readOutputsFile, Writer } from "./plan";
 import {
     Change,
@@ -37,7 +40,7 @@ import { RegistryError } from "./registry";
 import { UsageError, findProjectRoot, listStacks } from "./stackFile";
 
 /** Exit codes, as `--help` lists them. */
-export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3, registry: 4 } as const;
+export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3, registry: 4, analysisFail: ANALYZE_EXIT.fail, inconclusive: ANALYZE_EXIT.inconclusive, analysisError: ANALYZE_EXIT.error } as const;
 
 const EXIT_HELP = `
 Exit codes:
@@ -47,6 +50,10 @@ Exit codes:
   3  --up: the Pulumi CLI is missing or pulumi up failed (the stack file is already edited)
   4  start --resolve-digest: the registry lookup failed (tag not found, credentials refused,
      rate limited, unreachable, timed out); the file is untouched
+  5  analyze: fail (a signal above its threshold, or worse than the live slot by more than the margin)
+  6  analyze: inconclusive (too few requests, or nothing reported): never a pass
+  7  analyze: the logs could not be read (credentials, network, throttling, a query error, no such
+     workspace, a malformed answer, no answer in time): never a pass
 
 What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes);
 without it, the stack file is taken as deployed and the step holds are left to pulumi up to check.`;
@@ -154,13 +161,19 @@ export async function main(
         return viewStack({ root, stack: opts.stack, previous, references });
     };
 
-    const edit = async (opts: CommonOptions, make: (view: StackView, now: Date | undefined) => Change | Promise<Change>): Promise<number> => {
+    const edit = async (opts: CommonOptions, make: (view: StackView, now: Date | undefined) => Change | Promise<Change>, gated = false): Promise<number> => {
         const view = load(opts);
+
         const now = opts.now === undefined ? undefined : new Date(opts.now);
         if (now !== undefined && Number.isNaN(now.getTime())) {
             throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
         }
         const result = applyChange(view, await make(view, now), { dryRun: opts.dryRun, now });
+        // A step moved on by hand (the edit is accepted): say so when no passing analysis of the step deployed is known.
+        const warning = gated ? gateWarning(view.stack, view.deployed, view.deployedFrom === "outputs", readRecord(view.root, view.stack)) : undefined;
+        if (warning !== undefined) {
+            err.write(`slotshift: warning: ${warning}\n`);
+        }
         if (result.before === result.after) {
             out.write(`${result.summary}: the stack file already says so; nothing to change.\n`);
         } else {
@@ -227,10 +240,10 @@ export async function main(
             });
         }),
     );
-    withCommon(program.command("next").description("the next step: 0 → 5 → 25 → 50 → 100"), true).action(run((opts) => edit(opts, nextChange)));
+    withCommon(program.command("next").description("the next step: 0 → 5 → 25 → 50 → 100"), true).action(run((opts) => edit(opts, nextChange, true)));
     withCommon(program.command("rollback").description("weight 0, or back to the warm slot after a finalize"), true).action(run((opts) => edit(opts, rollbackChange)));
     withCommon(program.command("finalize").description("at 100 %: the candidate becomes live, the old slot stays warm"), true).action(
-        run((opts) => edit(opts, finalizeChange)),
+        run((opts) => edit(opts, finalizeChange, true)),
     );
     program
         .command("should-rollback")
@@ -243,6 +256,19 @@ export async function main(
         .option("--json", "one JSON document: { go, stack, reason }")
         .addOption(new Option("--now <time>", "decide as at this ISO 8601 time").hideHelp())
         .action(run((opts) => shouldRollback(opts, out, env)));
+    program
+        .command("analyze")
+        .description("the candidate's health since its step, from the stack's Log Analytics workspace: pass, fail or inconclusive (exit 0, 5, 6; 7 when the logs cannot be read)")
+        .requiredOption("-s, --stack <stack>", "the stack (Pulumi.<stack>.yaml): its thresholds and slotshift:analysis keys")
+        .option("--previous <file>", "the stack's outputs (pulumi stack output --json): what is deployed and its workspace; without it the Pulumi CLI reads them")
+        .option("--json", "one JSON document: the verdict, the window and every signal")
+        .option("--watch", "analyse every slotshift:analysis.intervalSeconds (the first step's, then the later steps'); the first fail ends it")
+        .option("--until <when>", "with --watch: hold (the default: the step's hold, then up to slotshift:analysis.progressDeadlineMinutes while inconclusive), or a duration: 90s, 10m, 1h")
+        .option("--logs-endpoint <url>", "the Log Analytics query API (default https://api.loganalytics.io/v1); http only on 127.0.0.1 (a local stand-in)")
+        .option("--timeout <seconds>", "the longest one analysis may take, retries included (default 60)")
+        .option("--now <time>", "analyse as at this ISO 8601 time: the window's end")
+        .addHelpText("after", "\nCredentials: SLOTSHIFT_ANALYSIS_TOKEN (a bearer token for https://api.loganalytics.io), else DefaultAzureCredential.")
+        .action(run((opts) => analyzeCommand(opts as unknown as AnalyzeOptions, { out, err, env })));
     program
         .command("plan")
         .description("the offline plan (see: slotshift plan --help)")

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Component } from "@pulumi/azure-native/applicationinsights";
-import { Workspace } from "@pulumi/azure-native/operationalinsights";
+import { Workspace, getWorkspaceOutput } from "@pulumi/azure-native/operationalinsights";
 import { Secret } from "@pulumi/kubernetes/core/v1";
 
 export interface TelemetryArgs {
@@ -33,6 +33,12 @@ export const CONNECTION_STRING_KEY = "connection-string";
 export class Telemetry extends pulumi.ComponentResource {
     /** The Log Analytics workspace's resource ID: the scope of the log alerts. */
     public readonly workspaceId: pulumi.Output<string>;
+    /**
+     * The workspace's ID as the Log Analytics query API takes it: its `customerId`, a GUID ("the
+     * Workspace ID from the Properties blade", OperationalInsights.json 2022-10-27), not the resource
+     * ID. `slotshift analyze` reads it from the stack's outputs.
+     */
+    public readonly workspaceCustomerId: pulumi.Output<string>;
     /** The Application Insights resource ID. */
     public readonly appInsightsId: pulumi.Output<string>;
     /** The Kubernetes Secret's name, in the slots' namespace. */
@@ -49,6 +55,8 @@ export class Telemetry extends pulumi.ComponentResource {
         if (args.existingWorkspace) {
             const w = args.existingWorkspace;
             this.workspaceId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${w.name}`;
+            // A read of the existing workspace (in the stack's subscription, as its resource ID above).
+            this.workspaceCustomerId = getWorkspaceOutput({ resourceGroupName: w.resourceGroup, workspaceName: w.name }, { parent: this }).customerId;
         } else {
             const workspace = new Workspace(
                 `${name}-workspace`,
@@ -63,6 +71,7 @@ export class Telemetry extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.workspaceId = workspace.id;
+            this.workspaceCustomerId = workspace.customerId;
         }
         const insights = new Component(
             `${name}-appinsights`,
@@ -88,6 +97,11 @@ export class Telemetry extends pulumi.ComponentResource {
             { parent: this },
         );
         this.secretName = secret.metadata.name;
-        this.registerOutputs({ workspaceId: this.workspaceId, appInsightsId: this.appInsightsId, secretName: this.secretName });
+        this.registerOutputs({
+            workspaceId: this.workspaceId,
+            workspaceCustomerId: this.workspaceCustomerId,
+            appInsightsId: this.appInsightsId,
+            secretName: this.secretName,
+        });
     }
 }

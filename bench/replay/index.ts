@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { getClientConfigOutput } from "@pulumi/azure-native/authorization";
 import { getManagedClusterOutput, listManagedClusterUserCredentialsOutput } from "@pulumi/azure-native/containerservice";
+import { getWorkspaceOutput } from "@pulumi/azure-native/operationalinsights";
 import * as fs from "fs";
 import { SECRET_MARK } from "../../rollout/errors";
 import { quietPromiseStamps } from "../../runtime/stackTraces";
@@ -86,6 +87,10 @@ export = async () => {
         const cluster = { resourceGroupName: "replay-rg", resourceName: "replay-cluster" };
         listManagedClusterUserCredentialsOutput({ ...cluster, format: "exec" }).kubeconfigs.apply((k) => k.length);
         getManagedClusterOutput(cluster).location.apply((l) => l);
+    }
+    // The program's read of its cluster's workspace (slotshift analyze's health signal), when it has one.
+    if ((replay.outputs.telemetry as { clusterWorkspaceCustomerId?: unknown } | undefined)?.clusterWorkspaceCustomerId) {
+        getWorkspaceOutput({ resourceGroupName: "replay-rg", workspaceName: "replay-workspace" }).customerId.apply((c) => c);
     }
     const made = new Map<string, pulumi.Resource>();
     const find = (name: string, of: string) => {
