@@ -454,7 +454,7 @@ describe("the pipelines", function () {
             const later = steps.slice(decisionAt + 1);
             expect(later.length).to.be.greaterThan(4);
             const ctx = (alert: boolean, go: string | undefined) => ({
-                inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public", expect: "0".repeat(64) },
+                inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public", expect: "0".repeat(64), analyze: true },
                 steps: { stack: { outputs: { exact: "true" } }, setup: { outputs: { "previous-read": "true" } }, alert: { outputs: go === undefined ? {} : { go } } },
             });
             for (const s of later) {
@@ -1110,6 +1110,132 @@ describe("the pipelines", function () {
                 expect(refused.status).to.equal(1);
                 expect(fs.readFileSync(count2, "utf8").trim()).to.equal("5");
                 expect(refused.stdout).to.contain("::error::could not push Pulumi.prod.yaml to main in 5 attempts: is the GitHub App a bypass actor (Always) of the branch's rules?");
+            });
+        });
+
+        describe("the gate: slotshift analyze after the smoke test; anything but a pass rolls the step back and fails the job", () => {
+            type GateStep = Step & { if?: string; uses?: string };
+            const steps = step.jobs.step.steps as GateStep[];
+            const at = (pred: (s: GateStep) => boolean) => steps.findIndex(pred);
+            const analyzeAt = at((s) => s.id === "analyze");
+            const rollbackAt = at((s) => s.id === "gate-rollback");
+            const deploy = load("deploy.yml");
+            const rollbackWf = load("rollback.yml");
+            /** A stand-in for npx: records `slotshift ...` with the credential variables, exits $FAKE_NPX_EXIT; `rollback` sets the weight to 0. */
+            const FAKE_NPX = `#!/bin/sh
+[ "$1" = slotshift ] && shift
+printf '%s | %s %s %s %s\\n' "$*" "\${AZURE_TOKEN_CREDENTIALS:-}" "\${AZURE_FEDERATED_TOKEN_FILE:+token-file}" "\${AZURE_CLIENT_ID:-no-client}" "\${AZURE_TENANT_ID:-no-tenant}" >> "$NPX_CALLS"
+if [ "$1" = rollback ]; then sed -i 's/weight: 25/weight: 0/' "Pulumi.$STACK.yaml"; exit 0; fi
+exit "\${FAKE_NPX_EXIT:-0}"
+`;
+            const FAKE_CURL = `#!/bin/sh\nif [ -n "$FAKE_CURL_FAILS" ]; then echo "curl: (22) 403" >&2; exit 22; fi\necho '{"count":1,"value":"oidc-token-for-the-exchange"}'\n`;
+            function gateWorkspace() {
+                const w = workspace(AT25);
+                const bin = path.dirname(w.env({}).FAKE_OUTPUTS);
+                fs.writeFileSync(path.join(bin, "npx"), FAKE_NPX, { mode: 0o755 });
+                fs.writeFileSync(path.join(bin, "curl"), FAKE_CURL, { mode: 0o755 });
+                const npx = () => (fs.existsSync(path.join(w.dir, "npx-calls")) ? fs.readFileSync(path.join(w.dir, "npx-calls"), "utf8").trim().split("\n") : []);
+                const env = (extra: Record<string, string>) =>
+                    w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), RUNNER_TEMP: w.dir, ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/?x=1", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req", ARM_CLIENT_ID: "app-client-id", ARM_TENANT_ID: "app-tenant-id", GITHUB_STEP_SUMMARY: path.join(w.dir, "summary"), ...extra });
+                return { ...w, npx, env };
+            }
+
+            it("runs after the smoke test, only in steps that move traffic, with each step's verdict handed to the next", () => {
+                expect(analyzeAt).to.equal(at((s) => s.name === "Smoke test") + 1);
+                expect(rollbackAt).to.equal(analyzeAt + 1);
+                expect(rollbackAt).to.equal(steps.length - 1);
+                const gated = Object.entries(deploy.jobs).filter(([, j]) => j.with?.analyze === true).map(([n]) => n);
+                expect(gated).to.deep.equal(["staging-switch", "prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100"]);
+                for (const [name, j] of Object.entries(deploy.jobs)) {
+                    if (j.uses === "./.github/workflows/step.yml" && ["next", "finalize"].includes(String(j.with?.command)) && needs(j).length === 1 && deploy.jobs[needs(j)[0]].with?.analyze === true) {
+                        expect(j.with?.analysis, name).to.equal(`\${{ needs.${needs(j)[0]}.outputs.analysis }}`);
+                    }
+                }
+                for (const [name, j] of Object.entries(rollbackWf.jobs)) {
+                    expect(j.with, name).to.not.have.property("analyze");
+                }
+                const ctx = (analyze: boolean, passed: string | undefined) => ({ inputs: { analyze, alert: false }, steps: { analyze: { outputs: passed === undefined ? {} : { passed } } } });
+                expect(truthy(evaluate(steps[analyzeAt].if!, ctx(true, undefined)))).to.equal(true);
+                expect(truthy(evaluate(steps[analyzeAt].if!, ctx(false, undefined)))).to.equal(false);
+                expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, "true")))).to.equal(false);
+                expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, "false")))).to.equal(true);
+                expect(truthy(evaluate(steps[rollbackAt].if!, ctx(false, "false")))).to.equal(false);
+                // The previous step's verdict is written where next and finalize look for it.
+                const edit = steps.find((s) => s.run?.includes('npx slotshift "${args[@]}"'))!;
+                expect(edit.env).to.include({ ANALYSIS: "${{ inputs.analysis }}" });
+                expect(edit.run).to.contain('printf \'%s\\n\' "$ANALYSIS" > ".slotshift/analysis/$STACK.json"');
+            });
+
+            describe("run as GitHub runs them", () => {
+                before(function () {
+                    if (!hasJq || !hasGit) {
+                        this.skip();
+                    }
+                });
+
+                it("watches until the hold with a fresh workload identity token and the job's app and tenant (what @azure/identity's WorkloadIdentityCredential reads), and says it passed", () => {
+                    const w = gateWorkspace();
+                    const r = runScript(steps[analyzeAt].run!, w.dir, w.env({}));
+                    expect(r.status, r.stdout + r.stderr).to.equal(0);
+                    expect(w.output()).to.equal("exit=0\npassed=true\n");
+                    expect(w.npx()).to.deep.equal(["analyze --stack prod --previous .slotshift/gate.json --watch --until hold | WorkloadIdentityCredential token-file app-client-id app-tenant-id"]);
+                    expect(fs.readFileSync(path.join(w.dir, "slotshift-analysis-oidc"), "utf8").trim()).to.equal("oidc-token-for-the-exchange");
+                    expect(r.stdout + r.stderr).not.to.contain("oidc-token-for-the-exchange");
+                });
+
+                it("succeeds itself on a fail, an inconclusive end, an error, or no analysis at all, and says it did not pass", () => {
+                    for (const code of ["5", "6", "7", "2"]) {
+                        const w = gateWorkspace();
+                        const r = runScript(steps[analyzeAt].run!, w.dir, w.env({ FAKE_NPX_EXIT: code }));
+                        expect(r.status, code).to.equal(0);
+                        expect(w.output(), code).to.equal(`exit=${code}\npassed=false\n`);
+                        expect(r.stdout).to.contain(`::error::the analysis of prod's step did not pass (exit ${code}): rolling it back`);
+                    }
+                    const noToken = gateWorkspace();
+                    const r = runScript(steps[analyzeAt].run!, noToken.dir, noToken.env({ FAKE_CURL_FAILS: "1" }));
+                    expect(r.status).to.equal(0);
+                    expect(noToken.output()).to.match(/^exit=[1-9][0-9]*\npassed=false\n$/);
+                    expect(noToken.npx()).to.deep.equal([]);
+                });
+
+                it("rolls back, routing only, after waiting for the lock; commits the file; fails the job with the verdict in the summary", () => {
+                    const w = gateWorkspace();
+                    const git = (cwd: string, ...args: string[]) => {
+                        const r = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+                        expect(r.status, `git ${args.join(" ")}: ${r.stderr}`).to.equal(0);
+                        return r.stdout.trim();
+                    };
+                    const origin = path.join(w.dir, "origin.git");
+                    git(w.dir, "init", "-q", "--bare", "-b", "main", origin);
+                    const job = path.join(w.dir, "job");
+                    git(w.dir, "clone", "-q", origin, job);
+                    git(job, "checkout", "-q", "-b", "main");
+                    fs.writeFileSync(path.join(job, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
+                    git(job, "add", ".");
+                    git(job, "commit", "-q", "-m", "slotshift: prod next [skip ci]");
+                    git(job, "push", "-q", "origin", "main");
+                    fs.mkdirSync(path.join(job, ".slotshift"));
+                    const r = runScript(steps[rollbackAt].run!, job, w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), BRANCH: "main", APP_TOKEN: "ghs_notarealtoken", GATE_EXIT: "5", FAKE_LOCKED: "1", GIT_CONFIG_NOSYSTEM: "1" }));
+                    expect(r.status).to.equal(1);
+                    expect(w.npx()).to.deep.equal(["rollback --stack prod --previous .slotshift/gate.json |   no-client no-tenant"]);
+                    expect(ups(w.calls())).to.have.length(2);
+                    expect(w.calls().filter((c) => !c.startsWith("up "))).to.deep.equal([]);
+                    expect(git(origin, "log", "--format=%s", "main").split("\n")).to.deep.equal(["slotshift: prod rollback, the step's analysis did not pass [skip ci]", "slotshift: prod next [skip ci]"]);
+                    expect(git(origin, "show", "main:Pulumi.prod.yaml")).to.contain("weight: 0");
+                    expect(fs.readFileSync(path.join(job, ".git/config"), "utf8")).to.not.contain("ghs_notarealtoken");
+                    expect(r.stdout).to.contain("::error::prod rolled back: the step's analysis did not pass (exit 5); the release stops here");
+                    expect(fs.readFileSync(path.join(w.dir, "summary"), "utf8")).to.equal("slotshift step: prod rolled back: its analysis did not pass (exit 5)\n");
+                });
+
+                it("fails the job, saying the step is not rolled back, when the rollback's update fails", () => {
+                    const w = gateWorkspace();
+                    fs.writeFileSync(path.join(w.dir, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
+                    const r = runScript(steps[rollbackAt].run!, w.dir, w.env({ GATE_EXIT: "6", FAKE_UP_FAILS: "1" }));
+                    expect(r.status).to.equal(1);
+                    expect(ups(w.calls())).to.have.length(1);
+                    expect(r.stdout).to.contain("::error::pulumi up of the rollback failed: prod's step is NOT rolled back; roll it back by hand (Actions, rollback)");
+                    expect(r.stdout).not.to.contain("prod rolled back");
+                });
             });
         });
     });
