@@ -11,8 +11,9 @@
  *    with Pulumi's default (type-checking).
  * 2. The blast radius of every transition of a prod release: resources whose inputs change, and
  *    how many of those changes a provider can only make by replacing the resource.
- * 3. Time-to-safety on the alert path (bench/safety.ts): each hop from the candidate's first bad
- *    request to the candidate at 0 % for clients, from prod's settings, with its share and basis.
+ * 3. Time-to-safety on the alert path and on the step's gate path (bench/safety.ts): each hop from
+ *    the candidate's first bad request to the candidate at 0 % for clients, from prod's settings,
+ *    with its share and basis, then both beside the seed's 3 minutes.
  * 4. The test suite's wall time.
  *
  *   npm run bench [-- --runs 7] [-- --no-suite]
@@ -27,7 +28,7 @@ import { readStackConfig } from "../cli/stackFile";
 import { aged, edited, walk } from "../test/helpers";
 import { parseStackConfig } from "../rollout/config";
 import { readRolloutState } from "../rollout/state";
-import { ALERT_PATH_GOAL_SECONDS, alertPath, renderPath } from "./safety";
+import { ALERT_PATH_GOAL_SECONDS, GATE_PATH_GOAL_SECONDS, alertPath, gatePath, renderComparison, renderPath } from "./safety";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -202,12 +203,18 @@ async function safety(): Promise<string[]> {
             throw new Error(`rollback from 5 %: refused: ${back.error?.message}`);
         }
     }
-    const hops = alertPath({
+    const input = {
         config: parseStackConfig(config, "prod"),
         state: readRolloutState(atFive.outputs.rollout)!,
         routingUpdateSeconds: median(times),
-    });
-    return renderPath("Time to safety through the alerts (prod at 5 %: first bad request -> candidate at 0 % for clients):", hops, ALERT_PATH_GOAL_SECONDS);
+    };
+    const hops = alertPath(input);
+    const gate = gatePath(input);
+    return [
+        ...renderPath("Time to safety through the alerts (prod at 5 %: first bad request -> candidate at 0 % for clients):", hops, ALERT_PATH_GOAL_SECONDS),
+        ...renderPath("Time to safety through the step's gate (prod at 5 %, slotshift analyze --watch in the step's job):", gate, GATE_PATH_GOAL_SECONDS),
+        ...renderComparison(gate, hops),
+    ];
 }
 
 function suite(): string[] {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ALERT_PATH_GOAL_SECONDS, alertPath, renderPath } from "../bench/safety";
+import { ALERT_PATH_GOAL_SECONDS, GATE_PATH_GOAL_SECONDS, alertPath, gatePath, renderComparison, renderPath, total } from "../bench/safety";
 import { parseStackConfig } from "../rollout/config";
 import { readRolloutState } from "../rollout/state";
 import { edited, walk } from "./helpers";
@@ -30,5 +30,54 @@ describe("time to safety (the bench's model of the alert path)", function () {
         const shares = lines.filter((l) => / %  /.test(l)).map((l) => Number(/(\d+) %/.exec(l)![1]));
         expect(shares.reduce((a, b) => a + b, 0)).to.be.within(97, 103);
         expect(lines[lines.length - 1]).to.match(/total\s+\d+ +\(\d+\.\d min; (meets|MISSES) the goal of 4 min\)/);
+    });
+
+    describe("the gate path (slotshift analyze --watch in the step's job)", () => {
+        // During the first canary step, as the bench models it.
+        let five: Record<string, unknown>;
+        before(async () => {
+            const [, p] = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }]);
+            five = p.outputs;
+        });
+        const at = async (edits: Record<string, unknown>) => ({ config: parseStackConfig(edited("prod", edits), "prod"), state: readRolloutState(five.rollout)!, routingUpdateSeconds: 0.4 });
+        it("has no alert, relay, dispatch or job start: the step's job is there, watching every intervalSeconds", async () => {
+            const gate = gatePath(await at({}));
+            const alert = alertPath(await at({}));
+            expect(gate.map((h) => h.hop)).to.deep.equal([
+                "app exports the failed requests",
+                "ingestion into the workspace",
+                "the watch's next analysis",
+                "the queries and the verdict",
+                "slotshift rollback, the edit",
+                "pulumi up, routing only",
+                "clients follow the DNS answer",
+            ]);
+            // The same telemetry, update and DNS hops as the alert path: one definition of each.
+            for (const hop of ["app exports the failed requests", "ingestion into the workspace", "pulumi up, routing only", "clients follow the DNS answer"]) {
+                expect(gate.find((h) => h.hop === hop), hop).to.deep.equal(alert.find((h) => h.hop === hop));
+            }
+            expect(gate.find((h) => h.hop === "the watch's next analysis")).to.include({ seconds: 10, basis: "setting" });
+            expect(total(gate)).to.be.lessThan(total(alert));
+        });
+
+        it("follows slotshift:analysis.intervalSeconds, the phase, the DNS TTL and the router", async () => {
+            const base = total(gatePath(await at({})));
+            expect(total(gatePath(await at({ "slotshift:analysis.intervalSeconds.canary": 60 }))) - base).to.equal(50);
+            expect(total(gatePath(await at({ "slotshift:traffic.ttl": 10 }))) - base).to.equal(-20);
+            const gateway = gatePath(await at({ "slotshift:traffic.router": "gateway-api" }));
+            expect(gateway.map((h) => h.hop)).to.include("the gateway applies the route");
+            // At 25 %, the gradual phase's interval.
+            const [, , at25] = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }, { "slotshift:rollout.weight": 25 }]);
+            const gradual = gatePath({ config: parseStackConfig(edited("prod", {}), "prod"), state: readRolloutState(at25.outputs.rollout)!, routingUpdateSeconds: 0.4 });
+            expect(gradual.find((h) => h.hop === "the watch's next analysis")).to.include({ seconds: 30 });
+        });
+
+        it("prints both paths beside the seed's 3 minutes, and whether the gate meets its 2-minute goal", async () => {
+            const input = await at({});
+            const lines = renderComparison(gatePath(input), alertPath(input));
+            expect(lines.join("\n")).to.match(/gate path \(the step's own job\)\s+\d+ s \(\d\.\d min\): (meets|MISSES) the goal of 2 min during a step/);
+            expect(lines.join("\n")).to.contain("the seed's figure                180 s (3.0 min)");
+            expect(GATE_PATH_GOAL_SECONDS).to.equal(120);
+        });
     });
 });
