@@ -4,7 +4,7 @@
  * Pulumi hands a program into a `SlotshiftConfig` or throws a `ConfigError`
  * that names the key path, the value given and what is allowed.
  *
- * Each key family (app, slots, rollout, promotion, traffic, alerts, cluster, rollback) is one
+ * Each key family (app, slots, rollout, promotion, traffic, alerts, analysis, cluster, rollback) is one
  * module under `rollout/config/` with its fields, defaults and messages; the checks that span
  * families are named units in `rollout/config/checks.ts`. This module is the one entry point:
  * it decodes Pulumi's raw values, suggests the key meant for an unknown one, keeps secrets out
