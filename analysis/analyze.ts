@@ -153,7 +153,8 @@ async function measure(signal: Signal, target: Target, reader: LogsReader, slots
     // time) is still judged from the window: its query filters on the start itself.
     const from = new Date(start.getTime() - (signal.lookback?.minutes ?? 0) * 60000);
     const answer = await reader.query(workspace, signal.query({ kind: "since", start }), { start: from, end }, signal.id);
-    const needed = ["slot", signal.measure, ...(signal.requests === undefined ? [] : [signal.requests])];
+    const recorded = signal.recorded === undefined ? [] : [signal.recorded.rows, ...(signal.recorded.failedRows === undefined ? [] : [signal.recorded.failedRows])];
+    const needed = ["slot", signal.measure, ...(signal.requests === undefined ? [] : [signal.requests]), ...recorded];
     for (const c of needed) {
         if (!answer.columns.includes(c)) {
             throw new AnalysisError(`the ${signal.id} query's answer has no column ${c} (columns: ${answer.columns.join(", ") || "none"})`);
@@ -169,7 +170,16 @@ async function measure(signal: Signal, target: Target, reader: LogsReader, slots
             return signal.noRow === "zero" ? { value: 0 } : null;
         }
         const value = numberIn(row, signal.measure, signal.id);
-        return signal.requests === undefined ? { value } : { value, requests: numberIn(row, signal.requests, signal.id) };
+        if (signal.requests === undefined) {
+            return { value };
+        }
+        const r = signal.recorded;
+        return {
+            value,
+            requests: numberIn(row, signal.requests, signal.id),
+            ...(r === undefined ? {} : { rows: numberIn(row, r.rows, signal.id) }),
+            ...(r?.failedRows === undefined ? {} : { failedRows: numberIn(row, r.failedRows, signal.id) }),
+        };
     };
     const candidate = figure(slots.candidate);
     const live = figure(slots.live);

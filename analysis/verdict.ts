@@ -31,8 +31,47 @@ export type Unit = "percent" | "ms" | "instances" | "failures";
 export interface Figure {
     /** The measure (error rate in percent, p99 in ms, exhausted instances, probe failures). */
     readonly value: number;
-    /** Requests it stands on, for the request signals. */
+    /** Requests it stands on, for the request signals (the sampled rows' `ItemCount`: what they stand for). */
     readonly requests?: number;
+    /** The rows recorded: the evidence itself, which the distro samples (default: `requests`). */
+    readonly rows?: number;
+    /** Of the rows, the failed ones (error rate; default: the rate of the rows). */
+    readonly failedRows?: number;
+}
+
+/**
+ * How sure a comparison with the live slot must be before it fails a candidate: a one-sided test
+ * at 1 % (z above 2.326) that the candidate's error rate is above the live slot's times the
+ * margin, on at least 5 failed requests recorded. Without it, a candidate exactly as good as live
+ * fails a step on one or two unlucky errors: at 0.2 % errors and 100 requests, the ratio alone
+ * fails a healthy step about one time in five, and a watch looks dozens of times.
+ */
+export const ERROR_RATE_COMPARISON = { z: 2.326, minFailedRows: 5 } as const;
+
+/**
+ * Rows each slot must have recorded before their p99 latencies are compared: below about a
+ * thousand, the 99th percentile stands on fewer than ten requests and one slow request moves it.
+ */
+export const P99_COMPARISON_MIN_ROWS = 1000;
+
+/** The recorded rows a figure stands on. */
+const rowsOf = (f: Figure): number => f.rows ?? f.requests ?? 0;
+
+/**
+ * The z statistic of "the candidate's error rate is above the live slot's times `ratio`", and the
+ * candidate's failed rows: a two-proportion test on the recorded rows.
+ */
+export function errorRateEvidence(candidate: Figure, live: Figure, ratio: number): { z: number; failedRows: number } {
+    const nc = rowsOf(candidate);
+    const nl = rowsOf(live);
+    const fc = candidate.failedRows ?? (candidate.value / 100) * nc;
+    const fl = live.failedRows ?? (live.value / 100) * nl;
+    const pc = nc === 0 ? 0 : fc / nc;
+    const pl = nl === 0 ? 0 : fl / nl;
+    const diff = pc - ratio * pl;
+    const se = Math.sqrt((nc === 0 ? 0 : (pc * (1 - pc)) / nc) + (nl === 0 ? 0 : (ratio * ratio * pl * (1 - pl)) / nl));
+    const z = se === 0 ? (diff > 0 ? Number.POSITIVE_INFINITY : 0) : diff / se;
+    return { z, failedRows: fc };
 }
 
 /** What the logs said about one signal. */
@@ -113,8 +152,8 @@ export function judgeSignal(m: Measurement, ctx: JudgeContext): SignalVerdict {
     }
     const min = ctx.analysis.minRequests;
     const c = m.candidate;
-    if (m.requestSignal && (c === null || (c.requests ?? 0) < min)) {
-        const n = c === null ? 0 : c.requests ?? 0;
+    if (m.requestSignal && (c === null || rowsOf(c) < min)) {
+        const n = c === null ? 0 : rowsOf(c);
         return {
             ...base,
             verdict: "inconclusive",
@@ -130,7 +169,7 @@ export function judgeSignal(m: Measurement, ctx: JudgeContext): SignalVerdict {
     }
     if (maxRatio !== null) {
         const l = m.live;
-        const comparable = l !== null && (!m.requestSignal || (l.requests ?? 0) >= min);
+        const comparable = l !== null && (!m.requestSignal || rowsOf(l) >= min);
         if (!comparable) {
             return {
                 ...base,
@@ -138,8 +177,18 @@ export function judgeSignal(m: Measurement, ctx: JudgeContext): SignalVerdict {
                 reason: `${m.signal}: ${cand} ${show(c.value)}, within the threshold of ${show(m.threshold)}; ${live} answered too few requests in the window to compare with`,
             };
         }
+        if (m.signal === "p99-latency" && (rowsOf(c) < P99_COMPARISON_MIN_ROWS || rowsOf(l) < P99_COMPARISON_MIN_ROWS)) {
+            return {
+                ...base,
+                verdict: "pass",
+                reason: `${m.signal}: ${cand} ${show(c.value)}, within the threshold of ${show(m.threshold)}; too few requests to compare p99 with ${live} (${P99_COMPARISON_MIN_ROWS} recorded on each)`,
+            };
+        }
         const floor = m.signal === "error-rate" ? ctx.errorRateFloor : 0;
-        if (c.value > l.value * maxRatio && c.value >= floor) {
+        // The error rate is compared only on significant evidence; p99 on enough rows (above).
+        const evidence = m.signal === "error-rate" ? errorRateEvidence(c, l, maxRatio) : undefined;
+        const significant = evidence === undefined || (evidence.z > ERROR_RATE_COMPARISON.z && evidence.failedRows >= ERROR_RATE_COMPARISON.minFailedRows);
+        if (c.value > l.value * maxRatio && c.value >= floor && significant) {
             return {
                 ...base,
                 verdict: "fail",

@@ -288,6 +288,12 @@ export interface Signal {
     readonly threshold: number;
     /** The column holding the requests a measure stands on, for a signal judged only from `minRequests`. */
     readonly requests?: string;
+    /**
+     * Over a window only: the columns of the rows the measure stands on as recorded (`count()`: the
+     * distro samples, and each row stands for `ItemCount` requests) and, for the error rate, of the
+     * failed ones: what a comparison with the live slot weighs its evidence by.
+     */
+    readonly recorded?: { readonly rows: string; readonly failedRows?: string };
     /** How far back the query reads beyond its window (ISO 8601 duration, and in minutes). */
     readonly lookback?: { readonly iso: string; readonly minutes: number };
     /**
@@ -316,7 +322,7 @@ function errorRateQuery(input: AlertRulesInput, window: QueryWindow): string {
         requestsOf(input),
         // Server errors only: a 404 from a scanner is the client's, not the candidate's. The distro samples
         // requests (ItemCount is how many each row stands for), so the rate is of the counts they stand for.
-        `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500) by ${groupOf(window)}`,
+        `| summarize total = sum(ItemCount), failed = sumif(ItemCount, toint(ResultCode) >= 500)${window.kind === "since" ? ", rows = count(), failedRows = countif(toint(ResultCode) >= 500)" : ""} by ${groupOf(window)}`,
         // Too few requests for a rate: one failure in a handful is not a 1 % error rate.
         ...(window.kind === "bins" ? [`| where total >= ${input.alerts.minRequests}`] : []),
         "| extend errorRatePercent = 100.0 * failed / total",
@@ -326,7 +332,8 @@ function errorRateQuery(input: AlertRulesInput, window: QueryWindow): string {
 /** The p99 latency per slot, with the same minimum of requests as the error rate. */
 function p99Query(input: AlertRulesInput, window: QueryWindow): string {
     const where = window.kind === "bins" ? `\n| where total >= ${input.alerts.minRequests}` : "";
-    return `${requestsOf(input)}\n| summarize total = sum(ItemCount), p99LatencyMs = percentile(DurationMs, 99) by ${groupOf(window)}${where}`;
+    const rows = window.kind === "since" ? ", rows = count()" : "";
+    return `${requestsOf(input)}\n| summarize total = sum(ItemCount), p99LatencyMs = percentile(DurationMs, 99)${rows} by ${groupOf(window)}${where}`;
 }
 
 /**
@@ -337,8 +344,8 @@ export function rollbackSignals(input: AlertRulesInput): Signal[] {
     const a = input.alerts;
     const w = WINDOW_MINUTES;
     const signals: Signal[] = [
-        { id: "error-rate", title: `error rate above ${a.errorRatePercent} % over ${w} minutes`, source: "app", measure: "errorRatePercent", operator: "GreaterThan", threshold: a.errorRatePercent, requests: "total", noRow: "unknown", query: (x) => errorRateQuery(input, x) },
-        { id: "p99-latency", title: `p99 latency above ${a.p99LatencyMs} ms`, source: "app", measure: "p99LatencyMs", operator: "GreaterThan", threshold: a.p99LatencyMs, requests: "total", noRow: "unknown", query: (x) => p99Query(input, x) },
+        { id: "error-rate", title: `error rate above ${a.errorRatePercent} % over ${w} minutes`, source: "app", measure: "errorRatePercent", operator: "GreaterThan", threshold: a.errorRatePercent, requests: "total", recorded: { rows: "rows", failedRows: "failedRows" }, noRow: "unknown", query: (x) => errorRateQuery(input, x) },
+        { id: "p99-latency", title: `p99 latency above ${a.p99LatencyMs} ms`, source: "app", measure: "p99LatencyMs", operator: "GreaterThan", threshold: a.p99LatencyMs, requests: "total", recorded: { rows: "rows" }, noRow: "unknown", query: (x) => p99Query(input, x) },
         {
             id: "pool-exhausted",
             title: `connection pool exhausted: an instance used all of its pool for ${w} minutes`,

@@ -133,7 +133,7 @@ describe("slotshift analyze: the candidate against the rollback triggers and the
             expect(doc.candidate).to.deep.equal({ slot: "green", version: "1.1.0", weight: 5 });
             expect(doc.live).to.deep.equal({ slot: "blue", version: "1.0.0" });
             expect(doc.step).to.deep.equal({ takenAt: STEP_AT.toISOString(), phase: "canary" });
-            expect(doc.signals.find((x) => x.signal === "error-rate")).to.deep.include({ verdict: "pass", candidate: { value: 0.25, requests: 400 }, live: { value: 0.2, requests: 8000 }, threshold: 1, maxRatio: 2 });
+            expect(doc.signals.find((x) => x.signal === "error-rate")).to.deep.include({ verdict: "pass", candidate: { value: 0.25, requests: 400, rows: 400, failedRows: 1 }, live: { value: 0.2, requests: 8000, rows: 8000, failedRows: 16 }, threshold: 1, maxRatio: 2 });
             expect(readRecord(dir, "prod")).to.deep.include({ verdict: "pass", candidate: "green", version: "1.1.0", weight: 5, stepTakenAt: STEP_AT.toISOString() });
         });
 
@@ -166,15 +166,39 @@ describe("slotshift analyze: the candidate against the rollback triggers and the
             expect(r.stdout).to.contain("FAIL: health: green 4 failures is above the threshold of 3 failures");
         });
 
-        it("fails a candidate worse than live by more than the margin, under the thresholds", async () => {
-            const errors = stack({ ...HEALTHY, green: { ...HEALTHY.green, failed: 3 } });
+        it("fails a candidate worse than live by more than the margin, under the thresholds, on significant evidence", async () => {
+            const errors = stack({ ...HEALTHY, green: { ...HEALTHY.green, requests: 4000, failed: 36 } });
             const r = await analyze(errors.file);
             expect(r.code).to.equal(ANALYZE_EXIT.fail);
-            expect(r.stdout).to.contain("FAIL: error-rate: green 0.75 % is more than 2 × blue's 0.20 % over the same window (under the threshold of 1.00 %)");
-            const slow = stack({ ...HEALTHY, green: { ...HEALTHY.green, p99Ms: 600 } });
+            expect(r.stdout).to.contain("FAIL: error-rate: green 0.90 % is more than 2 × blue's 0.20 % over the same window (under the threshold of 1.00 %)");
+            const slow = stack({ ...HEALTHY, green: { ...HEALTHY.green, requests: 2000, p99Ms: 600 } });
             const r2 = await analyze(slow.file);
             expect(r2.code).to.equal(ANALYZE_EXIT.fail);
             expect(r2.stdout).to.contain("FAIL: p99-latency: green 600 ms is more than 1.5 × blue's 280 ms");
+        });
+
+        it("does not fail a candidate by ratio on a few unlucky errors or a p99 of few requests: the same figures on little evidence pass", async () => {
+            // 3 failures in 400 (0.75 %) against 0.20 %: z of about 0.8, under the one-sided 1 % test's 2.326.
+            const errors = stack({ ...HEALTHY, green: { ...HEALTHY.green, failed: 3 } });
+            const r = await analyze(errors.file);
+            expect(r.code, r.stdout).to.equal(0);
+            const slow = stack({ ...HEALTHY, green: { ...HEALTHY.green, p99Ms: 600 } });
+            const r2 = await analyze(slow.file, "--json");
+            expect(r2.code, r2.stdout).to.equal(0);
+            const p99 = (JSON.parse(r2.stdout) as Analysis).signals.find((x) => x.signal === "p99-latency")!;
+            expect(p99.reason).to.equal("p99-latency: green 600 ms, within the threshold of 2000 ms; too few requests to compare p99 with blue (1000 recorded on each)");
+        });
+
+        it("weighs the evidence by the rows recorded, not the requests they stand for (the distro samples)", async () => {
+            // 0.90 % of 4000 requests, but only 400 rows recorded (36 requests' worth of failures in 4 rows): too little to fail by ratio.
+            const sampled = stack({ ...HEALTHY, green: { ...HEALTHY.green, requests: 4000, failed: 36, rows: 400, failedRows: 4 } });
+            const r = await analyze(sampled.file);
+            expect(r.code, r.stdout).to.equal(0);
+            // And fewer rows than minRequests is inconclusive, whatever they stand for.
+            const few = stack({ ...HEALTHY, green: { ...HEALTHY.green, requests: 4000, rows: 40 } });
+            const r2 = await analyze(few.file);
+            expect(r2.code).to.equal(ANALYZE_EXIT.inconclusive);
+            expect(r2.stdout).to.contain("green answered 40 requests in the window");
         });
 
         it("judges no error rate by ratio below the warning rate: a ratio of two tiny rates is noise", async () => {
@@ -514,9 +538,16 @@ describe("slotshift analyze: the candidate against the rollback triggers and the
             expect(v.signals[0].reason).to.contain("blue answered too few requests in the window to compare with");
         });
 
-        it("fails at exactly the margin only above it", () => {
-            expect(judge([m({ candidate: { value: 1, requests: 1000 }, live: { value: 0.5, requests: 1000 } })], ctx).verdict).to.equal("pass");
-            expect(judge([m({ candidate: { value: 1, requests: 1000 }, live: { value: 0.49, requests: 1000 } })], ctx).verdict).to.equal("fail");
+        it("fails by ratio only above the margin and on significant evidence: five failed rows, and the one-sided 1 % test", () => {
+            // At exactly the margin: never, whatever the evidence.
+            expect(judge([m({ candidate: { value: 0.8, requests: 1000000 }, live: { value: 0.4, requests: 1000000 } })], ctx).verdict).to.equal("pass");
+            // Above it on a million rows each: z far above 2.326.
+            expect(judge([m({ candidate: { value: 0.9, requests: 1000000 }, live: { value: 0.4, requests: 1000000 } })], ctx).verdict).to.equal("fail");
+            // The same rates on a thousand rows each: z about 0.5, a pass.
+            expect(judge([m({ candidate: { value: 0.9, requests: 1000 }, live: { value: 0.4, requests: 1000 } })], ctx).verdict).to.equal("pass");
+            // Against a live slot with no errors: 4 failed rows of 500 (z about 2.0) pass, 9 of 1000 (z about 3.0) fail.
+            expect(judge([m({ candidate: { value: 0.8, requests: 500, failedRows: 4 }, live: { value: 0, requests: 100000, failedRows: 0 } })], ctx).verdict).to.equal("pass");
+            expect(judge([m({ candidate: { value: 0.9, requests: 1000, failedRows: 9 }, live: { value: 0, requests: 100000, failedRows: 0 } })], ctx).verdict).to.equal("fail");
         });
     });
 

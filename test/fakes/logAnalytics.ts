@@ -25,6 +25,10 @@ export interface SlotTelemetry {
     readonly requests: number;
     /** Of them, server errors. */
     readonly failed?: number;
+    /** The rows recorded for those requests (the distro samples: each row stands for ItemCount of them); default: requests. */
+    readonly rows?: number;
+    /** Of the rows, the failed ones; default: failed. */
+    readonly failedRows?: number;
     /** The p99 latency in ms. */
     readonly p99Ms?: number;
     /** Instances whose pool was full for a whole bin; undefined: no pool metrics reported. */
@@ -238,17 +242,32 @@ export class FakeLogAnalytics {
             return { signal, refused: "the query does not filter and name the slots by their role names" };
         }
         const reporting = colours.filter((c) => (telemetry[c]?.requests ?? 0) > 0);
+        // The recorded rows are counted as AppRequests holds them (count()), the requests they stand for as sum(ItemCount).
+        if ((signal === "error-rate" || signal === "p99-latency") && !/\brows = count\(\)/.test(query)) {
+            return { signal, refused: "the query does not count the rows it stands on (rows = count())" };
+        }
         if (signal === "error-rate") {
+            if (!query.includes("failedRows = countif(toint(ResultCode) >= 500)")) {
+                return { signal, refused: "the query does not count the failed rows" };
+            }
             const rows = reporting.map((c) => {
                 const t = telemetry[c];
                 const failed = t.failed ?? 0;
-                return [c, t.requests, failed, (100 * failed) / t.requests];
+                return [c, t.requests, failed, t.rows ?? t.requests, t.failedRows ?? failed, (100 * failed) / t.requests];
             });
-            return { signal, columns: [{ name: "slot", type: "string" }, { name: "total", type: "long" }, { name: "failed", type: "long" }, { name: "errorRatePercent", type: "real" }], rows };
+            const columns = [
+                { name: "slot", type: "string" },
+                { name: "total", type: "long" },
+                { name: "failed", type: "long" },
+                { name: "rows", type: "long" },
+                { name: "failedRows", type: "long" },
+                { name: "errorRatePercent", type: "real" },
+            ];
+            return { signal, columns, rows };
         }
         if (signal === "p99-latency") {
-            const rows = reporting.map((c) => [c, telemetry[c].requests, telemetry[c].p99Ms ?? 100]);
-            return { signal, columns: [{ name: "slot", type: "string" }, { name: "total", type: "long" }, { name: "p99LatencyMs", type: "real" }], rows };
+            const rows = reporting.map((c) => [c, telemetry[c].requests, telemetry[c].p99Ms ?? 100, telemetry[c].rows ?? telemetry[c].requests]);
+            return { signal, columns: [{ name: "slot", type: "string" }, { name: "total", type: "long" }, { name: "p99LatencyMs", type: "real" }, { name: "rows", type: "long" }], rows };
         }
         const rows = colours.filter((c) => telemetry[c]?.exhaustedInstances !== undefined).map((c) => [c, telemetry[c].exhaustedInstances]);
         return { signal, columns: [{ name: "slot", type: "string" }, { name: "exhaustedInstances", type: "long" }], rows };
