@@ -102,7 +102,7 @@ type Ctx = Record<string, unknown>;
 /**
  * A GitHub Actions expression, evaluated as the runner does for the subset the workflows use:
  * 'string' literals, true, false, null, context paths (a missing property is null), !, ==, !=,
- * &&, || and parentheses. Strings compare without case; values of other types are compared as
+ * &&, || and parentheses, and the status function always() (true: the step runs whatever came before). Strings compare without case; values of other types are compared as
  * numbers ('' and null are 0). && and || give one of their operands. Anything else throws, so a
  * condition outside the subset fails the test rather than being misread.
  */
@@ -148,6 +148,13 @@ function evaluate(expression: string, ctx: Ctx): unknown {
         }
         if (t === "null") {
             return null;
+        }
+        if (t === "always" && peek() === "(") {
+            next();
+            if (next() !== ")") {
+                throw new Error(`always() takes no argument in ${expression}`);
+            }
+            return true;
         }
         if (!/^[A-Za-z_]/.test(t)) {
             throw new Error(`unexpected ${t} in ${expression}`);
@@ -405,7 +412,7 @@ describe("the pipelines", function () {
     });
 
     describe("step.yml decides an alert from what is deployed once an update in progress has ended, from the event, not from an empty slot", () => {
-        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown>; "timeout-minutes"?: number };
         type Input = { type: string; default?: unknown; required?: boolean };
         const step = load("step.yml") as unknown as {
             on: { workflow_call: { inputs: Record<string, Input> } };
@@ -455,7 +462,7 @@ describe("the pipelines", function () {
             expect(later.length).to.be.greaterThan(4);
             const ctx = (alert: boolean, go: string | undefined) => ({
                 inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public", expect: "0".repeat(64), analyze: true },
-                steps: { stack: { outputs: { exact: "true" } }, setup: { outputs: { "previous-read": "true" } }, alert: { outputs: go === undefined ? {} : { go } } },
+                steps: { stack: { outputs: { exact: "true" } }, setup: { outputs: { "previous-read": "true" } }, up: { outcome: "success" }, alert: { outputs: go === undefined ? {} : { go } } },
             });
             for (const s of later) {
                 const name = s.name ?? s.uses ?? s.run;
@@ -721,7 +728,7 @@ describe("the pipelines", function () {
     });
 
     describe("step.yml: who waits for whom, a rollback never cancelled", () => {
-        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+        type Step = { name?: string; id?: string; if?: string; run?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown>; "timeout-minutes"?: number };
         const step = load("step.yml") as unknown as {
             on: { workflow_call: { inputs: Record<string, { default?: unknown }>; outputs: Record<string, { value: string }> } };
             jobs: { step: { concurrency: { group: string; "cancel-in-progress": boolean }; outputs: Record<string, string>; steps: Step[] } };
@@ -861,6 +868,12 @@ describe("the pipelines", function () {
             fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
             fs.mkdirSync(path.join(dir, ".slotshift"));
             fs.writeFileSync(path.join(dir, ".slotshift/previous.json"), JSON.stringify(previous, null, 2));
+            // A checkout: the stack file, committed.
+            fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
+            const gitEnv = { ...process.env, HOME: dir, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+            for (const args of [["init", "-q", "-b", "main"], ["add", "Pulumi.prod.yaml"], ["commit", "-q", "-m", "release"]]) {
+                spawnSync("git", args, { cwd: dir, env: gitEnv });
+            }
             const file = (n: string, v: object) => {
                 fs.writeFileSync(path.join(bin, n), JSON.stringify(v, null, 2));
                 return path.join(bin, n);
@@ -902,6 +915,10 @@ describe("the pipelines", function () {
                 ]);
                 const rollout = /^rollout=([0-9a-f]{64})$/m.exec(w.output())?.[1];
                 expect(rollout, w.output()).to.be.a("string");
+                // What was deployed, for the gate's rollback: the commit whose code ran and the stack file as it was.
+                const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: w.dir, encoding: "utf8" }).stdout.trim();
+                expect(w.output()).to.contain(`\nsha=${head}\n`);
+                expect(fs.readFileSync(path.join(w.dir, ".slotshift/deployed-stack.yaml"), "utf8")).to.equal(fs.readFileSync(path.join(w.dir, "Pulumi.prod.yaml"), "utf8"));
                 // The next job of the release reads those outputs in its setup and passes the check.
                 const next = workspace(AT50);
                 const ok = runScript(expectScript, next.dir, next.env({ EXPECT: rollout! }));
@@ -1114,7 +1131,7 @@ describe("the pipelines", function () {
         });
 
         describe("the gate: slotshift analyze after the smoke test; anything but a pass rolls the step back and fails the job", () => {
-            type GateStep = Step & { if?: string; uses?: string };
+            type GateStep = Step & { if?: string; uses?: string; "timeout-minutes"?: number };
             const steps = step.jobs.step.steps as GateStep[];
             const at = (pred: (s: GateStep) => boolean) => steps.findIndex(pred);
             const analyzeAt = at((s) => s.id === "analyze");
@@ -1124,7 +1141,7 @@ describe("the pipelines", function () {
             /** A stand-in for npx: records `slotshift ...` with the credential variables, exits $FAKE_NPX_EXIT; `rollback` sets the weight to 0. */
             const FAKE_NPX = `#!/bin/sh
 [ "$1" = slotshift ] && shift
-printf '%s | %s %s %s %s\\n' "$*" "\${AZURE_TOKEN_CREDENTIALS:-}" "\${AZURE_FEDERATED_TOKEN_FILE:+token-file}" "\${AZURE_CLIENT_ID:-no-client}" "\${AZURE_TENANT_ID:-no-tenant}" >> "$NPX_CALLS"
+printf '%s | %s %s %s %s | %s\\n' "$*" "\${AZURE_TOKEN_CREDENTIALS:-}" "\${AZURE_FEDERATED_TOKEN_FILE:+token-file}" "\${AZURE_CLIENT_ID:-no-client}" "\${AZURE_TENANT_ID:-no-tenant}" "$(if [ -e newer-code.txt ]; then echo newer-code; else echo deployed-code; fi)" >> "$NPX_CALLS"
 if [ "$1" = rollback ]; then sed -i 's/weight: 25/weight: 0/' "Pulumi.$STACK.yaml"; exit 0; fi
 exit "\${FAKE_NPX_EXIT:-0}"
 `;
@@ -1154,12 +1171,18 @@ exit "\${FAKE_NPX_EXIT:-0}"
                 for (const [name, j] of Object.entries(rollbackWf.jobs)) {
                     expect(j.with, name).to.not.have.property("analyze");
                 }
-                const ctx = (analyze: boolean, passed: string | undefined) => ({ inputs: { analyze, alert: false }, steps: { analyze: { outputs: passed === undefined ? {} : { passed } } } });
+                const ctx = (analyze: boolean, passed: string | undefined, up = "success") => ({ inputs: { analyze, alert: false }, steps: { up: { outcome: up }, analyze: { outputs: passed === undefined ? {} : { passed } } } });
                 expect(truthy(evaluate(steps[analyzeAt].if!, ctx(true, undefined)))).to.equal(true);
                 expect(truthy(evaluate(steps[analyzeAt].if!, ctx(false, undefined)))).to.equal(false);
                 expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, "true")))).to.equal(false);
                 expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, "false")))).to.equal(true);
                 expect(truthy(evaluate(steps[rollbackAt].if!, ctx(false, "false")))).to.equal(false);
+                // Deployed, and the gate never ran (a failed smoke test or commit, a cut watch, a cancel): rolled back.
+                expect(steps[rollbackAt].if!).to.match(/^\$\{\{ always\(\) && /);
+                expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, undefined)))).to.equal(true);
+                // Nothing deployed: nothing to roll back.
+                expect(truthy(evaluate(steps[rollbackAt].if!, ctx(true, undefined, "failure")))).to.equal(false);
+                expect(steps[analyzeAt]["timeout-minutes"]).to.equal(40);
                 // The previous step's verdict is written where next and finalize look for it.
                 const edit = steps.find((s) => s.run?.includes('npx slotshift "${args[@]}"'))!;
                 expect(edit.env).to.include({ ANALYSIS: "${{ inputs.analysis }}" });
@@ -1178,7 +1201,7 @@ exit "\${FAKE_NPX_EXIT:-0}"
                     const r = runScript(steps[analyzeAt].run!, w.dir, w.env({}));
                     expect(r.status, r.stdout + r.stderr).to.equal(0);
                     expect(w.output()).to.equal("exit=0\npassed=true\n");
-                    expect(w.npx()).to.deep.equal(["analyze --stack prod --previous .slotshift/gate.json --watch --until hold | WorkloadIdentityCredential token-file app-client-id app-tenant-id"]);
+                    expect(w.npx()).to.deep.equal(["analyze --stack prod --previous .slotshift/gate.json --watch --until hold | WorkloadIdentityCredential token-file app-client-id app-tenant-id | deployed-code"]);
                     expect(fs.readFileSync(path.join(w.dir, "slotshift-analysis-oidc"), "utf8").trim()).to.equal("oidc-token-for-the-exchange");
                     expect(r.stdout + r.stderr).not.to.contain("oidc-token-for-the-exchange");
                 });
@@ -1198,8 +1221,12 @@ exit "\${FAKE_NPX_EXIT:-0}"
                     expect(noToken.npx()).to.deep.equal([]);
                 });
 
-                it("rolls back, routing only, after waiting for the lock; commits the file; fails the job with the verdict in the summary", () => {
-                    const w = gateWorkspace();
+                /**
+                 * A job's checkout as the gate finds it: the step deployed from commit `deployed` (the stack
+                 * file at weight 25 saved beside it), then the commit step rebased it onto a newer commit of
+                 * main that adds newer-code.txt, and pushed.
+                 */
+                function jobRepo(w: ReturnType<typeof gateWorkspace>) {
                     const git = (cwd: string, ...args: string[]) => {
                         const r = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
                         expect(r.status, `git ${args.join(" ")}: ${r.stderr}`).to.equal(0);
@@ -1210,27 +1237,67 @@ exit "\${FAKE_NPX_EXIT:-0}"
                     const job = path.join(w.dir, "job");
                     git(w.dir, "clone", "-q", origin, job);
                     git(job, "checkout", "-q", "-b", "main");
-                    fs.writeFileSync(path.join(job, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
+                    fs.writeFileSync(path.join(job, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 5\n");
                     git(job, "add", ".");
-                    git(job, "commit", "-q", "-m", "slotshift: prod next [skip ci]");
+                    git(job, "commit", "-q", "-m", "release");
                     git(job, "push", "-q", "origin", "main");
+                    const deployed = git(job, "rev-parse", "HEAD");
+                    // Merged meanwhile by someone else: newer code the job never ran.
+                    const other = path.join(w.dir, "other");
+                    git(w.dir, "clone", "-q", origin, other);
+                    fs.writeFileSync(path.join(other, "newer-code.txt"), "x\n");
+                    git(other, "add", ".");
+                    git(other, "commit", "-q", "-m", "newer code");
+                    git(other, "push", "-q", "origin", "main");
+                    // The step's edit, deployed from `deployed`, then committed and rebased by the commit step.
+                    fs.writeFileSync(path.join(job, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
                     fs.mkdirSync(path.join(job, ".slotshift"));
-                    const r = runScript(steps[rollbackAt].run!, job, w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), BRANCH: "main", APP_TOKEN: "ghs_notarealtoken", GATE_EXIT: "5", FAKE_LOCKED: "1", GIT_CONFIG_NOSYSTEM: "1" }));
-                    expect(r.status).to.equal(1);
-                    expect(w.npx()).to.deep.equal(["rollback --stack prod --previous .slotshift/gate.json |   no-client no-tenant"]);
+                    fs.copyFileSync(path.join(job, "Pulumi.prod.yaml"), path.join(job, ".slotshift/deployed-stack.yaml"));
+                    git(job, "commit", "-q", "-am", "slotshift: prod next [skip ci]");
+                    git(job, "pull", "-q", "--rebase", "origin", "main");
+                    git(job, "push", "-q", "origin", "HEAD:main");
+                    expect(fs.existsSync(path.join(job, "newer-code.txt"))).to.equal(true);
+                    return { git, origin, job, deployed };
+                }
+
+                it("rolls back from the code that was deployed, routing only, after waiting for the lock; commits the file on the branch; fails the job with the verdict in the summary", () => {
+                    const w = gateWorkspace();
+                    const { git, origin, job, deployed } = jobRepo(w);
+                    fs.writeFileSync(path.join(job, ".slotshift/gate.json"), "{}");
+                    const r = runScript(steps[rollbackAt].run!, job, w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), BRANCH: "main", APP_TOKEN: "ghs_notarealtoken", GATE_EXIT: "5", FAKE_LOCKED: "1", GIT_CONFIG_NOSYSTEM: "1", DEPLOYED_SHA: deployed }));
+                    expect(r.status, r.stdout + r.stderr).to.equal(1);
+                    // slotshift rollback ran in the deployed commit's tree, without the newer code.
+                    expect(w.npx()).to.deep.equal(["rollback --stack prod --previous .slotshift/gate.json |   no-client no-tenant | deployed-code"]);
                     expect(ups(w.calls())).to.have.length(2);
                     expect(w.calls().filter((c) => !c.startsWith("up "))).to.deep.equal([]);
-                    expect(git(origin, "log", "--format=%s", "main").split("\n")).to.deep.equal(["slotshift: prod rollback, the step's analysis did not pass [skip ci]", "slotshift: prod next [skip ci]"]);
+                    expect(git(origin, "log", "--format=%s", "main").split("\n")).to.deep.equal([
+                        "slotshift: prod rollback, the step's analysis did not pass [skip ci]",
+                        "slotshift: prod next [skip ci]",
+                        "newer code",
+                        "release",
+                    ]);
                     expect(git(origin, "show", "main:Pulumi.prod.yaml")).to.contain("weight: 0");
+                    // The rollback's commit changes the stack file alone: the newer code stays on main.
+                    expect(git(origin, "show", "--name-only", "--format=", "main")).to.equal("Pulumi.prod.yaml");
+                    expect(git(origin, "show", "main:newer-code.txt")).to.equal("x");
                     expect(fs.readFileSync(path.join(job, ".git/config"), "utf8")).to.not.contain("ghs_notarealtoken");
                     expect(r.stdout).to.contain("::error::prod rolled back: the step's analysis did not pass (exit 5); the release stops here");
                     expect(fs.readFileSync(path.join(w.dir, "summary"), "utf8")).to.equal("slotshift step: prod rolled back: its analysis did not pass (exit 5)\n");
                 });
 
+                it("rolls back from the stack file as deployed when the gate never read the outputs", () => {
+                    const w = gateWorkspace();
+                    const { job, deployed } = jobRepo(w);
+                    const r = runScript(steps[rollbackAt].run!, job, w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), BRANCH: "main", APP_TOKEN: "ghs_notarealtoken", GATE_EXIT: "none", GIT_CONFIG_NOSYSTEM: "1", DEPLOYED_SHA: deployed }));
+                    expect(r.status).to.equal(1);
+                    expect(w.npx()).to.deep.equal(["rollback --stack prod |   no-client no-tenant | deployed-code"]);
+                    expect(ups(w.calls())).to.have.length(1);
+                });
+
                 it("fails the job, saying the step is not rolled back, when the rollback's update fails", () => {
                     const w = gateWorkspace();
-                    fs.writeFileSync(path.join(w.dir, "Pulumi.prod.yaml"), "config:\n  slotshift:rollout:\n    weight: 25\n");
-                    const r = runScript(steps[rollbackAt].run!, w.dir, w.env({ GATE_EXIT: "6", FAKE_UP_FAILS: "1" }));
+                    const { job, deployed } = jobRepo(w);
+                    const r = runScript(steps[rollbackAt].run!, job, w.env({ NPX_CALLS: path.join(w.dir, "npx-calls"), GATE_EXIT: "6", FAKE_UP_FAILS: "1", DEPLOYED_SHA: deployed }));
                     expect(r.status).to.equal(1);
                     expect(ups(w.calls())).to.have.length(1);
                     expect(r.stdout).to.contain("::error::pulumi up of the rollback failed: prod's step is NOT rolled back; roll it back by hand (Actions, rollback)");

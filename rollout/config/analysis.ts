@@ -32,8 +32,8 @@ export function analysisSchema() {
             maxLatencyRatio: ratio("p99 latency").default(1.5),
             /**
              * Minutes from the step, at least its hold (`minStepMinutes`), within which a watch must reach
-             * a pass: a step still inconclusive then is rolled back by the pipeline. The step job's
-             * 60-minute timeout also holds the wait for the stack's lock and the updates.
+             * a pass: a step still inconclusive then is rolled back by the pipeline. The gate step's
+             * 40-minute timeout also bounds the watch (the job keeps time for the rollback).
              */
             progressDeadlineMinutes: intIn(1, 30, "minutes from 1 to 30 (the step job's timeout also holds the updates)").default(15),
         })
