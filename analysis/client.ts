@@ -50,6 +50,14 @@ type PipelinePolicy = NonNullable<LogsQueryClientOptions["additionalPolicies"]>[
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+/**
+ * The hosts of the Log Analytics query API that get the Azure token the client asks for (scope
+ * `https://api.loganalytics.io/.default`, whatever the endpoint): the public cloud's two names
+ * ("api.loganalytics.io" and "api.loganalytics.azure.com", Log Analytics query API overview,
+ * learn.microsoft.com). Any other host would receive that token, so it is refused.
+ */
+const LOGS_API_HOSTS = new Set(["api.loganalytics.io", "api.loganalytics.azure.com"]);
+
 /** A logs endpoint, checked: where the client sends its queries. */
 export interface LogsEndpoint {
     /** What the client is given (https, also for a loopback stand-in). */
@@ -66,7 +74,7 @@ export function parseLogsEndpoint(text: string | undefined): LogsEndpoint {
     if (text === undefined) {
         return { url: DEFAULT_LOGS_ENDPOINT, loopbackHttp: false };
     }
-    const allowed = `allowed: the Log Analytics query API's https URL ending in /v1 (default ${DEFAULT_LOGS_ENDPOINT}), or http on 127.0.0.1, ::1 or localhost for a local stand-in`;
+    const allowed = `allowed: the Log Analytics query API's https URL ending in /v1 (default ${DEFAULT_LOGS_ENDPOINT}, or https://api.loganalytics.azure.com/v1), or http or https on 127.0.0.1, ::1 or localhost for a local stand-in`;
     let url: URL;
     try {
         url = new URL(text);
@@ -75,7 +83,8 @@ export function parseLogsEndpoint(text: string | undefined): LogsEndpoint {
     }
     const path = url.pathname.replace(/\/+$/, "");
     const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-    if ((url.protocol !== "https:" && !loopbackHttp) || !path.endsWith("/v1") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    const knownHost = LOGS_API_HOSTS.has(url.hostname) || LOOPBACK_HOSTS.has(url.hostname);
+    if ((url.protocol !== "https:" && !loopbackHttp) || !knownHost || !path.endsWith("/v1") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
         throw new AnalysisUsageError(`--logs-endpoint ${JSON.stringify(text)} is not allowed; ${allowed}`);
     }
     const base = `${url.protocol}//${url.host}${path}`;

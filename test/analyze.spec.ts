@@ -346,9 +346,9 @@ describe("slotshift analyze: the candidate against the rollback triggers and the
             expect(r3.stderr).to.contain("have no telemetry.workspaceCustomerId");
         });
 
-        it("refuses a logs endpoint that is not https, but a loopback stand-in's, in one line naming the flag", async () => {
+        it("refuses a logs endpoint that is not the query API's over https, or a loopback stand-in's, in one line naming the flag: no other host gets the token", async () => {
             const s = stack();
-            for (const url of ["http://api.example.com/v1", "https://api.loganalytics.io", "ftp://127.0.0.1/v1", "not a url"]) {
+            for (const url of ["http://api.example.com/v1", "https://api.loganalytics.io", "ftp://127.0.0.1/v1", "not a url", "https://logs.example.com/v1", "https://api.loganalytics.io.example.com/v1"]) {
                 const r = await slotshift(dir, ["analyze", "--stack", "prod", "--previous", s.file, "--logs-endpoint", url]);
                 expect(r.code, url).to.equal(2);
                 expect(r.stderr, url).to.match(new RegExp(`^slotshift: --logs-endpoint ${JSON.stringify(url).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is (not allowed|not a URL); allowed: the Log Analytics query API's https URL ending in /v1`));
