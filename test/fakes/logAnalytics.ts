@@ -255,7 +255,7 @@ export class FakeLogAnalytics {
                 const failed = t.failed ?? 0;
                 return [c, t.requests, failed, t.rows ?? t.requests, t.failedRows ?? failed, (100 * failed) / t.requests];
             });
-            const columns = [
+            const columns: Column[] = [
                 { name: "slot", type: "string" },
                 { name: "total", type: "long" },
                 { name: "failed", type: "long" },
