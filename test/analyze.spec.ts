@@ -8,12 +8,11 @@ import { AnalysisError, logsReader, parseLogsEndpoint, staticTokenCredential } f
 import { readRecord } from "../analysis/record";
 import { Measurement, judge } from "../analysis/verdict";
 import { ANALYZE_EXIT, analyzeCommand } from "../cli/analyze";
-import { main } from "../cli/main";
 import { PlanResult } from "../cli/engine";
 import { rollbackSignals, alertRulesInputOf, alertRules } from "../rollout/alerts";
 import { parseStackConfig } from "../rollout/config";
 import { FakeLogAnalytics, SlotTelemetry } from "./fakes/logAnalytics";
-import { ROOT, edited, planStack } from "./helpers";
+import { ROOT, edited, planStack, runCli } from "./helpers";
 
 const TOKEN = "test-token-7c1d0e";
 const STAGED_AT = new Date("2026-11-26T13:00:00.000Z");
@@ -30,17 +29,8 @@ function project(): string {
 }
 
 /** Runs the slotshift command in a folder. */
-async function slotshift(dir: string, args: string[], env: NodeJS.ProcessEnv = { SLOTSHIFT_ANALYSIS_TOKEN: TOKEN }) {
-    let stdout = "";
-    let stderr = "";
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-        const code = await main(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) }, env);
-        return { code, stdout, stderr };
-    } finally {
-        process.chdir(cwd);
-    }
+function slotshift(dir: string, args: string[], env: NodeJS.ProcessEnv = { SLOTSHIFT_ANALYSIS_TOKEN: TOKEN }) {
+    return runCli(dir, args, env);
 }
 
 let guids = 0;

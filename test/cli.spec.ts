@@ -4,12 +4,11 @@ import { diffLines } from "diff";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../cli/main";
 import { PlanResult, plan } from "../cli/engine";
 import { diffPlans } from "../cli/planDiff";
 import { editText, configEdit, writeAtomically } from "../cli/stackEdit";
 import { readStackConfig } from "../cli/stackFile";
-import { aged, ROOT } from "./helpers";
+import { aged, ROOT, runCli } from "./helpers";
 
 /** A project folder with copies of the real stack files and the real program. */
 function project(edit: (name: string, text: string) => string = (_n, t) => t): string {
@@ -24,17 +23,8 @@ function project(edit: (name: string, text: string) => string = (_n, t) => t): s
 }
 
 /** Runs the slotshift command in a folder. */
-async function slotshift(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-        const code = await main(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
-        return { code, stdout, stderr };
-    } finally {
-        process.chdir(cwd);
-    }
+function slotshift(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runCli(dir, args);
 }
 
 const read = (dir: string, stack = "prod") => fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");

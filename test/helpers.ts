@@ -4,6 +4,7 @@
  */
 import * as path from "path";
 import { plan, PlanOptions, PlanResult, PlannedResource } from "../cli/engine";
+import { main } from "../cli/main";
 import { readStackConfig } from "../cli/stackFile";
 import { RolloutState } from "../rollout/state";
 
@@ -57,6 +58,20 @@ export function edited(stack: string, edits: Record<string, unknown>): Record<st
         config = withKey(config, k, v);
     }
     return config;
+}
+
+/** Runs the slotshift command in a folder, as `npx slotshift` would there, with an environment (default: this process's). */
+export async function runCli(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+        const code = await main(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) }, env);
+        return { code, stdout, stderr };
+    } finally {
+        process.chdir(cwd);
+    }
 }
 
 /** Plans a stack offline: its own file, or the config given. */

@@ -5,11 +5,10 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../cli/main";
 import { MANIFEST_MEDIA_TYPES, RegistryError, parseChallenge, registryLocation, resolveDigest, retryAfterSeconds } from "../cli/registry";
 import { UsageError } from "../cli/stackFile";
 import { configEdit, editText } from "../cli/stackEdit";
-import { ROOT } from "./helpers";
+import { ROOT, runCli } from "./helpers";
 
 /** One request as the server saw it. */
 interface Seen {
@@ -373,17 +372,8 @@ function project(edit: (name: string, text: string) => string = (_n, t) => t): s
 }
 
 /** Runs the slotshift command in a folder with an environment. */
-async function slotshift(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-        const code = await main(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) }, env);
-        return { code, stdout, stderr };
-    } finally {
-        process.chdir(cwd);
-    }
+function slotshift(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runCli(dir, args, env);
 }
 
 const read = (dir: string, stack: string) => fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");
