@@ -834,9 +834,12 @@ describe("the pipelines", function () {
                 expect((j as Job & { secrets?: Record<string, string> }).secrets, name).to.include({ SLOTSHIFT_APP_PRIVATE_KEY: "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}" });
             }
             // [skip ci] on the pushed commit; pull --rebase before every push.
-            expect(commit.run).to.contain('git commit -q -m "slotshift: $STACK $COMMAND [skip ci]"');
-            expect(commit.run!.indexOf("git pull --rebase origin")).to.be.within(0, commit.run!.indexOf("git push origin"));
-            expect(commit.run).to.not.match(/GITHUB_TOKEN|github\.token/);
+            // The commit is .github/scripts/commit-stack-file.sh's, with this message.
+            expect(commit.run).to.equal('"$GITHUB_WORKSPACE/.github/scripts/commit-stack-file.sh" "slotshift: $STACK $COMMAND [skip ci]"');
+            const committer = fs.readFileSync(path.join(ROOT, ".github/scripts/commit-stack-file.sh"), "utf8");
+            expect(committer).to.contain('git commit -q -m "$message"');
+            expect(committer.indexOf("git pull --rebase origin")).to.be.within(0, committer.indexOf("git push origin"));
+            expect(committer).to.not.match(/GITHUB_TOKEN|github\.token/);
         });
     });
 
@@ -888,6 +891,8 @@ describe("the pipelines", function () {
                 STACK: "prod",
                 COMMAND: "next",
                 SLOTSHIFT_POLL_SECONDS: "0",
+                // The checkout's scripts (.github/scripts) are this repository's.
+                GITHUB_WORKSPACE: ROOT,
                 ...extra,
             });
             const calls = () => (fs.existsSync(path.join(dir, "pulumi-calls")) ? fs.readFileSync(path.join(dir, "pulumi-calls"), "utf8").trim().split("\n") : []);
@@ -1313,6 +1318,9 @@ exit "\${FAKE_NPX_EXIT:-0}"
             for (const text of texts) {
                 const doc = parse(text) as { jobs?: Record<string, Job>; runs?: { steps: { run?: string }[] } };
                 const runs = [...Object.values(doc.jobs ?? {}).flatMap((j) => j.steps ?? []), ...(doc.runs?.steps ?? [])].map((s) => s.run ?? "");
+                // The scripts the steps run from the checkout are held to the same.
+                const scripts = path.join(ROOT, ".github/scripts");
+                runs.push(...fs.readdirSync(scripts).map((f) => fs.readFileSync(path.join(scripts, f), "utf8")));
                 for (const run of runs) {
                     expect(run).not.to.match(/\$\{\{\s*secrets\./);
                     expect(run).not.to.match(/echo .*(TOKEN|PASSWORD|SECRET)/i);
