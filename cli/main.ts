@@ -27,15 +27,14 @@ import {
     finalizeChange,
     nextChange,
     renderDiff,
-    renderStatus,
     resolveStartDigest,
     rollbackChange,
     startChange,
-    status,
     viewStack,
     withText,
 } from "./commands";
 import { StackOutputs } from "./engine";
+import { renderStatus, status } from "./status";
 import { RegistryError } from "./registry";
 import { UsageError, findProjectRoot, listStacks } from "./stackFile";
 
