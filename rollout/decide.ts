@@ -19,7 +19,7 @@ import { SLOT_COLOURS, SlotColour, SlotshiftConfig } from "./config";
 import { ConfigError } from "./errors";
 import { DecisionContext, Move, classify, plus, sameBuild, versionOf } from "./move";
 import { RULES, Refusal } from "./rules";
-import { RolloutState, isRunning, stateOf } from "./state";
+import { Aborted, HISTORY_LIMIT, HistoryEntry, RolloutState, buildOf, isRunning, stateOf } from "./state";
 
 export type { DecisionContext } from "./move";
 
@@ -31,6 +31,8 @@ export interface Decision {
     readonly knownDigests: Readonly<Partial<Record<SlotColour, string>>>;
     /** The slot whose share of traffic grows in this update, if one does: routers raise it before lowering the other. */
     readonly raising: SlotColour | null;
+    /** The refusal `slotshift:rollout.force` let this update pass, if it did: the plan warns with it. */
+    readonly forcedPast: (Refusal & { readonly rule: string }) | null;
 }
 
 /** The first rule that refuses a move, in the order of `RULES`; undefined when every rule lets it pass. */
@@ -123,6 +125,54 @@ function knownDigests(m: Move): Partial<Record<SlotColour, string>> {
     return known;
 }
 
+/**
+ * The refusal `force` let a move pass: the move as it would be without `force`, asked of the rules.
+ * Null when force is off or nothing it skips was in the way.
+ */
+export function forcedPast(m: Move): (Refusal & { readonly rule: string }) | null {
+    if (!m.cfg.rollout.force) {
+        return null;
+    }
+    const cfg = { ...m.cfg, rollout: { ...m.cfg.rollout, force: false } };
+    return firstRefusal(classify(cfg, m.ctx)) ?? null;
+}
+
+/**
+ * The build a rollback takes traffic from, kept while it stays in its slot at 0 % as it was: a
+ * rollback (from above 0 %) or a rollback after finalize records it; a step (a retry), a new build,
+ * a decommission or a change of live clears it.
+ */
+function abortedAfter(m: Move): Aborted | null {
+    const now = m.ctx.now.toISOString();
+    const c = m.candidate;
+    if (m.kind === "rollback" || m.kind === "rollback-after-finalize") {
+        return { slot: c, version: versionOf(m.cfg, c), build: buildOf(m.cfg, c), at: now };
+    }
+    const A = m.previous?.aborted ?? null;
+    const keeps = A !== null && !m.direct && A.slot === c && m.live === m.previous!.live && m.weight === 0 && !m.candidateChanged && isRunning(m.cfg, c);
+    return keeps ? A : null;
+}
+
+/** The history the `rollout` output carries after this move: the previous one plus this move, bounded. */
+function historyAfter(m: Move, forced: boolean): readonly HistoryEntry[] {
+    const before = m.previous?.history ?? [];
+    if (m.kind === "unchanged" || m.kind === "flip") {
+        return before;
+    }
+    const A = m.previous?.aborted ?? null;
+    const retried = A !== null && m.previousWeight === 0 && m.weight > 0 && A.slot === m.candidate && m.cfg.rollout.retry === A.at;
+    const entry: HistoryEntry = {
+        at: m.ctx.now.toISOString(),
+        transition: m.kind,
+        live: m.live,
+        weight: m.weight,
+        versions: { blue: versionOf(m.cfg, "blue"), green: versionOf(m.cfg, "green") },
+        forced,
+        retried,
+    };
+    return [...before, entry].slice(-HISTORY_LIMIT);
+}
+
 /** The state a move that every rule let pass leaves. */
 export function nextState(m: Move): Decision {
     if (m.kind === "flip") {
@@ -151,9 +201,22 @@ export function nextState(m: Move): Decision {
         pinTenants = P!.pinTenants;
     }
     const raising = P === undefined ? null : SLOT_COLOURS.find((c) => state.weights[c] > P.weights[c]) ?? null;
+    const forced = forcedPast(m);
     return {
-        state: { ...state, stepTakenAt: r.stepTakenAt, trafficSince, finalizedAt: r.finalizedAt, nextMoveAt, warmUntil: r.warmUntil, pinTenants, transition: m.kind },
+        state: {
+            ...state,
+            stepTakenAt: r.stepTakenAt,
+            trafficSince,
+            finalizedAt: r.finalizedAt,
+            nextMoveAt,
+            warmUntil: r.warmUntil,
+            pinTenants,
+            transition: m.kind,
+            aborted: abortedAfter(m),
+            history: historyAfter(m, forced !== null),
+        },
         knownDigests: knownDigests(m),
         raising,
+        forcedPast: forced,
     };
 }

@@ -76,7 +76,42 @@ export interface RolloutState {
     readonly pinTenants: boolean;
     /** What the update that wrote this state did. */
     readonly transition: Transition;
+    /**
+     * The build a rollback took traffic from, while it stays in its slot at 0 %: stepping it again
+     * needs `slotshift:rollout.retry` set to `at` (rule retry-after-rollback). Null otherwise.
+     */
+    readonly aborted: Aborted | null;
+    /** The last transitions (not `unchanged`), oldest first, at most HISTORY_LIMIT. */
+    readonly history: readonly HistoryEntry[];
 }
+
+/** A build a rollback took traffic from. */
+export interface Aborted {
+    /** The slot it runs in: the candidate after the rollback. */
+    readonly slot: SlotColour;
+    readonly version: string | null;
+    /** Its build as config described it (`builds`). */
+    readonly build: string | null;
+    /** When the rollback happened, ISO 8601: the value `slotshift:rollout.retry` must hold to step it again. */
+    readonly at: string;
+}
+
+/** One recorded transition. */
+export interface HistoryEntry {
+    readonly at: string;
+    readonly transition: Transition;
+    readonly live: SlotColour;
+    /** The candidate's weight it left (0 with strategy direct). */
+    readonly weight: number;
+    readonly versions: Readonly<Record<SlotColour, string | null>>;
+    /** `slotshift:rollout.force` let it pass a rule that would have refused it. */
+    readonly forced: boolean;
+    /** It stepped a rolled-back build again (`slotshift:rollout.retry`). */
+    readonly retried: boolean;
+}
+
+/** How many transitions the `rollout` output keeps. */
+export const HISTORY_LIMIT = 20;
 
 const colours = z.enum(SLOT_COLOURS);
 const perSlot = <T extends z.ZodType>(t: T) => z.object({ blue: t, green: t });
@@ -105,6 +140,21 @@ const rolloutStateSchema = z.object({
     image: z.string().default(""),
     pinTenants: z.boolean().default(false),
     transition: z.enum(TRANSITIONS).default("unchanged"),
+    aborted: z.object({ slot: colours, version: z.string().nullable(), build: z.string().nullable(), at: z.string() }).nullable().default(null),
+    history: z
+        .array(
+            z.object({
+                at: z.string(),
+                transition: z.enum(TRANSITIONS),
+                live: colours,
+                weight: z.int().min(0).max(100),
+                versions: perSlot(z.string().nullable()),
+                forced: z.boolean().default(false),
+                retried: z.boolean().default(false),
+            }),
+        )
+        .max(HISTORY_LIMIT * 5)
+        .default([]),
 }).transform((s) => ({ ...s, trafficSince: s.trafficSince === undefined ? trafficSinceOfOlder(s) : s.trafficSince }));
 
 /**
@@ -179,7 +229,7 @@ export function buildDifference(before: string | null, after: string | null): [s
 /** The parts of a rollout state that follow from a config and which slot is warm. */
 export type ConfigState = Omit<
     RolloutState,
-    "digests" | "stepTakenAt" | "trafficSince" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants"
+    "digests" | "stepTakenAt" | "trafficSince" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants" | "aborted" | "history"
 >;
 
 /** What a config puts the slots and the router in, given the warm slot (if any). */
@@ -250,5 +300,7 @@ export function impliedState(cfg: SlotshiftConfig): RolloutState {
         warmUntil: null,
         pinTenants: state.phase !== "stable",
         transition: "unchanged",
+        aborted: null,
+        history: [],
     };
 }

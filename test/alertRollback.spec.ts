@@ -38,6 +38,8 @@ const shifting: RolloutState = {
     image: "ghcr.io/nextgen-market/nextgen-market",
     pinTenants: true,
     transition: "step",
+    aborted: null,
+    history: [],
 };
 const at = (over: Partial<RolloutState>): RolloutState => ({ ...shifting, ...over });
 
@@ -305,7 +307,14 @@ describe("slotshift should-rollback", function () {
         const prodBack = save("@prod-back", await planStack("prod", { previous: prod5, now: new Date("2026-11-26T12:06:00Z") }));
         // The same 5 % stepped on to 25 % at 12:05 instead; and the rolled-back build retried at 5 % at 12:08.
         save("@prod-25", await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 25 }), previous: prod5, now: new Date("2026-11-26T12:05:00Z") }));
-        save("@prod-retry", await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 5 }), previous: prodBack, now: new Date("2026-11-26T12:08:00Z") }));
+        save(
+            "@prod-retry",
+            await planStack("prod", {
+                config: edited("prod", { "slotshift:rollout.weight": 5, "slotshift:rollout.retry": "2026-11-26T12:06:00.000Z" }),
+                previous: prodBack,
+                now: new Date("2026-11-26T12:08:00Z"),
+            }),
+        );
         // Staging: green 1.2.0-rc.1 staged, switched to 100 %, finalized at 10:20 (blue warm).
         const s0 = save("@staging-staged", await planStack("staging", { now: new Date("2026-11-26T10:00:00Z") }));
         const s100 = save("@staging-100", await planStack("staging", { config: edited("staging", { "slotshift:rollout.weight": 100 }), previous: s0, now: new Date("2026-11-26T10:10:00Z") }));

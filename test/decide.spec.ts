@@ -215,7 +215,7 @@ describe("the rollout decision", () => {
             expect(trail([...STEPS_TO(100), finalize(50)])).to.deep.equal([null, at(10), at(10), at(10), at(10), null]);
         });
         it("is null after a rollback, and set anew by the retry of the same build", () => {
-            expect(trail([...STEPS_TO(25), w(0, 30), w(5, 40), w(25, 50)])).to.deep.equal([null, at(10), at(10), null, at(40), at(40)]);
+            expect(trail([...STEPS_TO(25), w(0, 30), w(5, 40, { "slotshift:rollout.retry": at(30) }), w(25, 50)])).to.deep.equal([null, at(10), at(10), null, at(40), at(40)]);
         });
         it("is kept by a forced jump, a step back and an unchanged update; set by a forced jump from 0", () => {
             expect(trail([...STEPS_TO(5), w(50, 20, { "slotshift:rollout.force": true }), w(25, 30), w(25, 40)])).to.deep.equal([null, at(10), at(10), at(10), at(10)]);

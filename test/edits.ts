@@ -1,7 +1,7 @@
 /**
  * The edits of the property tests: what an engineer (or a careless script) might do to the prod
  * stack file, as a fast-check generator, and how each applies. Shared by the properties and the
- * differential test of the decision.
+ * exhaustive search of the decision.
  */
 import * as fc from "fast-check";
 import { SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";

@@ -1,7 +1,7 @@
 /**
  * An exhaustive search of the rollout state machine over a bounded world: every
  * prod config of the world (live slot, weight, each slot's version or none,
- * decommissioned or not, force on or off) tried as the next edit from every
+ * decommissioned or not, force on or off, a retry of the last rollback or not) tried as the next edit from every
  * reachable state, breadth first. Each accepted edit is checked against the
  * invariants; each reachable state must allow a rollback that changes only routing.
  */
@@ -13,7 +13,9 @@ import { RolloutState } from "../rollout/state";
 import { versionPolicyViolation } from "../rollout/versions";
 import { World, allConfigs, digestOf, source } from "./space";
 
-function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: number): RolloutState | undefined {
+function attempt(world: World | undefined, given: SlotshiftConfig, previous: RolloutState | undefined, at: number): RolloutState | undefined {
+    // The world's `retry` means "retry the rollback the previous state records": its time, whatever it is.
+    const cfg = world?.retry && previous?.aborted ? { ...given, rollout: { ...given.rollout, retry: previous.aborted.at } } : given;
     try {
         const d = decide(cfg, { now: new Date(at), previous, promotionSource: source(cfg) });
         const digests = {} as Record<SlotColour, string | null>;
@@ -31,7 +33,11 @@ function attempt(cfg: SlotshiftConfig, previous: RolloutState | undefined, at: n
 }
 
 /** A reachable state: the config that made it and the state it left, times aside. */
-const keyOf = (world: World, s: RolloutState) => JSON.stringify([world, { ...s, stepTakenAt: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, trafficSince: null, transition: null }]);
+const keyOf = (world: World, s: RolloutState) =>
+    JSON.stringify([
+        world,
+        { ...s, stepTakenAt: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, trafficSince: null, transition: null, history: null, aborted: s.aborted && { ...s.aborted, at: null } },
+    ]);
 
 describe("the rollout state machine, searched exhaustively", function () {
     this.timeout(600000);
@@ -43,7 +49,7 @@ describe("the rollout state machine, searched exhaustively", function () {
         const seen = new Map<string, { world: World; cfg: SlotshiftConfig; state: RolloutState }>();
         const queue: { world: World; cfg: SlotshiftConfig; state: RolloutState }[] = [];
         for (const c of configs) {
-            const s = attempt(c.cfg, undefined, time);
+            const s = attempt(c.world, c.cfg, undefined, time);
             if (s) {
                 const k = keyOf(c.world, s);
                 if (!seen.has(k)) {
@@ -61,7 +67,7 @@ describe("the rollout state machine, searched exhaustively", function () {
             time += HOUR;
             for (const to of configs) {
                 tried++;
-                const s = attempt(to.cfg, from.state, time);
+                const s = attempt(to.world, to.cfg, from.state, time);
                 if (!s) {
                     continue;
                 }
@@ -79,6 +85,14 @@ describe("the rollout state machine, searched exhaustively", function () {
                         expect(versionPolicyViolation("prod", s.versions[c]!), "prod runs a prerelease").to.equal(undefined);
                     }
                 }
+                // A build a rollback took traffic from takes traffic again only by a retry.
+                const A = P.aborted;
+                if (A !== null && s.live === P.live && s.candidate === A.slot && P.weights[A.slot] === 0 && s.weights[A.slot] > 0) {
+                    expect(s.builds[A.slot] !== A.build || to.world.retry, `${A.slot}'s rolled-back build stepped again without retry`).to.equal(true);
+                }
+                if (s.transition === "rollback" || s.transition === "rollback-after-finalize") {
+                    expect(s.aborted?.slot, "a rollback records the build it took traffic from").to.equal(s.candidate);
+                }
                 const k = keyOf(to.world, s);
                 if (!seen.has(k)) {
                     seen.set(k, { ...to, state: s });
@@ -89,7 +103,7 @@ describe("the rollout state machine, searched exhaustively", function () {
         // From every reachable state, a rollback is one edit (weight 0) that changes only routing.
         for (const { world, cfg, state } of seen.values()) {
             const back = { ...cfg, rollout: { ...cfg.rollout, weight: 0, force: false } };
-            const s = attempt(back, state, time + HOUR);
+            const s = attempt(undefined, back, state, time + HOUR);
             expect(s, `rollback from ${JSON.stringify(world)}`).to.not.equal(undefined);
             expect([s!.versions, s!.replicas, s!.digests, s!.live]).to.deep.equal([state.versions, state.replicas, state.digests, state.live]);
             rollbacks++;

@@ -163,5 +163,7 @@ export function sourceLive(version: string, digest: string): RolloutState {
         warmUntil: null,
         pinTenants: false,
         transition: "unchanged",
+        aborted: null,
+        history: [],
     };
 }

@@ -1,7 +1,7 @@
 /**
  * The bounded world of the exhaustive search: every prod config of it (live slot, weight, each
- * slot's version or none, decommissioned or not, force on or off), parsed once. Shared by the
- * exhaustive search and the differential test of the decision.
+ * slot's version or none, decommissioned or not, force on or off), parsed once. Used by the
+ * exhaustive search of the decision.
  */
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, parseStackConfig } from "../rollout/config";
 import { ConfigError } from "../rollout/errors";
@@ -19,6 +19,8 @@ export interface World {
     readonly versions: Record<SlotColour, string | null>;
     readonly decommissioned: Record<SlotColour, boolean>;
     readonly force: boolean;
+    /** `slotshift:rollout.retry` set to the time of the rollback the previous state records (steps only). */
+    readonly retry: boolean;
 }
 
 /** Every config of the bounded world, parsed once; the schema's refusals are dropped (they never reach decide). */
@@ -30,8 +32,8 @@ export function allConfigs(): { world: World; cfg: SlotshiftConfig }[] {
                 for (const green of VERSIONS) {
                     for (const decoBlue of [false, true]) {
                         for (const decoGreen of [false, true]) {
-                            for (const force of [false, true]) {
-                                const world: World = { live, weight, versions: { blue, green }, decommissioned: { blue: decoBlue, green: decoGreen }, force };
+                            for (const [force, retry] of [[false, false], [true, false], ...(weight > 0 ? [[false, true]] : [])]) {
+                                const world: World = { live, weight, versions: { blue, green }, decommissioned: { blue: decoBlue, green: decoGreen }, force, retry };
                                 let config = edited("prod", { "slotshift:rollout.live": live, "slotshift:rollout.weight": weight, "slotshift:rollout.force": force });
                                 for (const c of SLOT_COLOURS) {
                                     const v = world.versions[c];

@@ -1,6 +1,6 @@
 /** `slotshift:rollout`: the strategy, its steps, which slot is live and the candidate's weight, and the holds. */
 import { z } from "zod";
-import { bool, intIn, oneOf } from "./fields";
+import { bool, intIn, isoDate, oneOf } from "./fields";
 import { EnvironmentDefaults, SLOT_COLOURS, STRATEGIES } from "./kinds";
 
 const STEPS = "a list of whole percentages ending at 100, e.g. [5, 25, 50, 100]";
@@ -19,6 +19,12 @@ export function rolloutSchema(d: EnvironmentDefaults) {
             live: oneOf(SLOT_COLOURS).default("blue"),
             weight: intIn(0, 100, "0 or one of slotshift:rollout.steps").default(0),
             force: bool().default(false),
+            /**
+             * Steps a build a rollback took traffic from again: the time of that rollback, as the
+             * `rollout` output's `aborted.at` records it (`slotshift retry` writes it). Any other value
+             * allows nothing, so a retry left in the file never applies to a later rollback.
+             */
+            retry: isoDate.optional(),
             allowDowngrade: bool().default(false),
             minStepMinutes: intIn(0, 1440).default(d.minStepMinutes),
             /** Minutes the previous live slot stays warm after a finalize before it may be decommissioned (seed: 30). */

@@ -11,6 +11,7 @@ import { imageChangeNeedsForce } from "./imageChangeNeedsForce";
 import { liveFlipsOnlyAtFinalize } from "./liveFlipsOnlyAtFinalize";
 import { oneStepAtATime } from "./oneStepAtATime";
 import { promotionFromTheSource } from "./promotionFromTheSource";
+import { retryAfterRollback } from "./retryAfterRollback";
 import { Rule } from "./rule";
 import { stagedBeforeTraffic } from "./stagedBeforeTraffic";
 import { stepHold } from "./stepHold";
@@ -31,6 +32,7 @@ export const RULES: readonly Rule[] = [
     finalizeKeepsTheOldSlotWarm,
     // Traffic to the candidate.
     stagedBeforeTraffic,
+    retryAfterRollback,
     stepsChangeWithoutAStep,
     oneStepAtATime,
     stepHold,
