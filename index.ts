@@ -19,7 +19,7 @@ import type * as Relay from "./components/rollbackRelay";
 import { CLUSTER_WORKSPACE_MISSING, ROLLBACK_PATH_MISSING, alertRules, alertRulesInputOf } from "./rollout/alerts";
 import { now } from "./rollout/clock";
 import { SLOT_COLOURS, SlotshiftConfig, parseStackConfig } from "./rollout/config";
-import { decide } from "./rollout/decide";
+import { decide, forcedWarning } from "./rollout/decide";
 import { ConfigError } from "./rollout/errors";
 import { prefixOf } from "./rollout/names";
 import { releaseOutput } from "./rollout/release";
@@ -78,6 +78,10 @@ export = async () => {
         decision = await decideUpdate(cfg, stack, prefixOf(cfg.app.name, stack));
     } catch (e) {
         throw ConfigError.isInstance(e) ? refused(stack, e) : e;
+    }
+    if (decision.forcedPast !== null) {
+        // What force skipped, loudly: the preview shows it before anything is applied.
+        pulumi.log.warn(forcedWarning(decision.forcedPast));
     }
     const location = raw["azure-native:location"] ?? "westeurope";
     const prefix = prefixOf(cfg.app.name, stack);

@@ -9,7 +9,7 @@ import { diffLines } from "diff";
 import { SlotshiftConfig, otherSlot, parseStackConfig } from "../rollout/config";
 import { decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
-import { RolloutState, impliedState, readRolloutState } from "../rollout/state";
+import { RolloutState, buildOf, impliedState, readRolloutState } from "../rollout/state";
 import { VERSION_POLICY, deployTag, parseVersion, versionPolicyViolation } from "../rollout/versions";
 import { StackOutputs } from "./engine";
 import { ResolveOptions, resolveDigest } from "./registry";
@@ -43,10 +43,13 @@ export interface ViewOptions {
     readonly references?: Readonly<Record<string, StackOutputs>>;
 }
 
-/** Parses a stack's config from text; a refusal is a ConfigError, as in `pulumi up`. */
+/**
+ * Parses a stack's config from text; a refusal is a ConfigError, as in `pulumi up`: with the same
+ * secret rules (a value that must be a Pulumi secret is refused in plain text, and never echoed).
+ */
 function configOf(root: string, stack: string, text: string): SlotshiftConfig {
-    const { config } = stackConfigFromText(root, stack, text);
-    return parseStackConfig(config, stack);
+    const { config, secretKeys } = stackConfigFromText(root, stack, text);
+    return parseStackConfig(config, stack, { isSecret: (key) => secretKeys.includes(key) });
 }
 
 /** Reads a stack: its file, its config, and what is deployed. */
@@ -220,8 +223,76 @@ export function finalizeChange(view: StackView): Change {
         );
     }
     return {
-        edits: [configEdit("slotshift:rollout.live", st.candidate), configEdit("slotshift:rollout.weight", 0), configEdit("slotshift:rollout.force", undefined)],
+        edits: [configEdit("slotshift:rollout.live", st.candidate), configEdit("slotshift:rollout.weight", 0)],
         summary: `make ${st.candidate} live; ${st.live} stays warm at 0 %`,
+    };
+}
+
+/**
+ * `retry`: step the build a rollback took traffic from again, at the first step. What is deployed
+ * must record that rollback (the `rollout` output's `aborted`), and the stack file must still hold
+ * that very build: `slotshift:rollout.retry` is set to the rollback's time, which allows this build
+ * and no later rollback's.
+ */
+export function retryChange(view: StackView): Change {
+    const cfg = view.config;
+    if (view.deployedFrom !== "outputs") {
+        throw new UsageError(
+            `retry needs what is deployed, which records the rollback: give --previous FILE (pulumi stack output --json --stack ${view.stack}), or run it where the Pulumi CLI is on the PATH`,
+        );
+    }
+    const aborted = view.deployed.aborted;
+    const cand = otherSlot(cfg.rollout.live);
+    if (aborted === null || cfg.rollout.strategy === "direct") {
+        return refuse(
+            "slotshift:rollout.retry",
+            `nothing to retry in ${view.stack}: the deployed rollout output records no rollback (aborted is null); step with slotshift next --stack ${view.stack}, or stage a build with slotshift start`,
+        );
+    }
+    if (aborted.slot !== cand || view.deployed.live !== cfg.rollout.live) {
+        return refuse(
+            "slotshift:rollout.retry",
+            `the rollback took traffic from ${aborted.slot}, but the stack file has ${cfg.rollout.live} live and ${cand} as candidate; run pulumi up --stack ${view.stack} for what the file says first`,
+        );
+    }
+    if (buildOf(cfg, cand) !== aborted.build) {
+        return refuse(
+            "slotshift:rollout.retry",
+            `${cand} in the stack file is ${cfg.slots[cand].version ?? "empty"}, not the build rolled back at ${aborted.at} (${aborted.version ?? "no version"}); a new build needs no retry: run pulumi up --stack ${view.stack} to stage it, then slotshift next`,
+        );
+    }
+    const first = cfg.rollout.steps[0];
+    return {
+        edits: [configEdit("slotshift:rollout.retry", aborted.at), configEdit("slotshift:rollout.weight", first)],
+        summary: `retry ${aborted.version ?? cand} in ${cand}, rolled back at ${aborted.at}: send ${first} % to it again`,
+    };
+}
+
+/**
+ * `decommission`: scale the idle slot down (`slotshift:slots.<colour>.decommissioned: true`): the
+ * slot a finalize left warm, once its warm time is over (the rule warm-hold says when), or a
+ * candidate at 0 % that is not going on.
+ */
+export function decommissionChange(view: StackView): Change {
+    const cfg = view.config;
+    const st = impliedState(cfg);
+    if (st.candidate === null) {
+        return refuse("slotshift:rollout.strategy", `strategy direct runs one slot only; there is no idle slot to decommission in ${view.stack}`);
+    }
+    const idle = st.candidate;
+    if (st.weights[idle] > 0) {
+        return refuse(
+            `slotshift:slots.${idle}.decommissioned`,
+            `${idle} carries ${st.weights[idle]} % of ${view.stack}'s traffic; roll back first (slotshift rollback --stack ${view.stack}), then decommission`,
+        );
+    }
+    if (cfg.slots[idle].version === undefined || cfg.slots[idle].decommissioned) {
+        return refuse(`slotshift:slots.${idle}.decommissioned`, `${idle} runs no pods in the stack file already (${cfg.slots[idle].version === undefined ? "empty" : "decommissioned"}); nothing to decommission`);
+    }
+    const warm = view.deployedFrom === "outputs" ? view.deployed.warm === idle : st.warm === idle;
+    return {
+        edits: [configEdit(`slotshift:slots.${idle}.decommissioned`, true)],
+        summary: `scale ${idle} (${cfg.slots[idle].version}) down to no pods${warm ? ": the previous release, kept warm until now" : ""}`,
     };
 }
 
@@ -240,8 +311,11 @@ export interface EditResult {
  * deployed exactly as `pulumi up` will, then writes atomically. A refusal
  * throws a ConfigError and leaves the file untouched.
  */
-export function applyChange(view: StackView, change: Change, opts: { dryRun?: boolean; now?: Date; io?: FileWriter } = {}): EditResult {
-    const after = editText(view.text, change.edits, view.file);
+export function applyChange(view: StackView, change: Change, opts: { dryRun?: boolean; now?: Date; io?: FileWriter; force?: boolean } = {}): EditResult {
+    // force holds for one edit only: every edit writes it, false unless this edit asks for it.
+    const force = configEdit("slotshift:rollout.force", opts.force === true);
+    const edits = change.edits.some((e) => e.path.join(".") === force.path.join(".")) ? change.edits : [...change.edits, force];
+    const after = editText(view.text, edits, view.file);
     const cfg = configOf(view.root, view.stack, after);
     decide(cfg, {
         now: opts.now ?? new Date(),

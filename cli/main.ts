@@ -7,6 +7,8 @@
  *   slotshift next     --stack S
  *   slotshift rollback --stack S
  *   slotshift finalize --stack S
+ *   slotshift retry    --stack S --previous FILE
+ *   slotshift decommission --stack S
  *   slotshift plan     --stack S [--json] [--previous FILE] [--reference STACK=FILE]
  *   slotshift should-rollback --stack S --slot C --fired-at T --previous FILE [--signal X] [--json]
  *   slotshift analyze  --stack S [--previous FILE] [--json] [--watch [--until hold|DURATION]] [--logs-endpoint URL]
@@ -24,10 +26,12 @@ import {
     Change,
     StackView,
     applyChange,
+    decommissionChange,
     finalizeChange,
     nextChange,
     renderDiff,
     resolveStartDigest,
+    retryChange,
     rollbackChange,
     startChange,
     viewStack,
@@ -63,6 +67,7 @@ interface CommonOptions {
     reference: Record<string, string>;
     dryRun?: boolean;
     up?: boolean;
+    force?: boolean;
     now?: string;
 }
 
@@ -72,7 +77,9 @@ function withCommon(cmd: Command, edits: boolean): Command {
         .option("--reference <stack=file>", "outputs of another stack, e.g. the promotion source (repeatable)", parseReference, {} as Record<string, string>)
         .addOption(new Option("--now <time>", "decide as at this ISO 8601 time").hideHelp());
     if (edits) {
-        cmd.option("--dry-run", "print the change, write nothing").option("--up", "then run pulumi up for the stack (needs the Pulumi CLI)");
+        cmd.option("--dry-run", "print the change, write nothing")
+            .option("--up", "then run pulumi up for the stack (needs the Pulumi CLI)")
+            .option("--force", "write slotshift:rollout.force: true for this edit's update only (skips the holds and the one-step rule; every edit without it writes false)");
     }
     return cmd;
 }
@@ -167,7 +174,10 @@ export async function main(
         if (now !== undefined && Number.isNaN(now.getTime())) {
             throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
         }
-        const result = applyChange(view, await make(view, now), { dryRun: opts.dryRun, now });
+        const result = applyChange(view, await make(view, now), { dryRun: opts.dryRun, now, force: opts.force });
+        if (opts.force) {
+            err.write(`slotshift: warning: FORCED: this edit writes slotshift:rollout.force: true; its update skips the holds and the one-step rule. The next edit without --force sets it back to false.\n`);
+        }
         // A step moved on by hand (the edit is accepted): say so when no passing analysis of the step deployed is known.
         const warning = gated ? gateWarning(view.stack, view.deployed, view.deployedFrom === "outputs", readRecord(view.root, view.stack)) : undefined;
         if (warning !== undefined) {
@@ -241,6 +251,13 @@ export async function main(
     );
     withCommon(program.command("next").description("the next step: 0 → 5 → 25 → 50 → 100"), true).action(run((opts) => edit(opts, nextChange, true)));
     withCommon(program.command("rollback").description("weight 0, or back to the warm slot after a finalize"), true).action(run((opts) => edit(opts, rollbackChange)));
+    withCommon(
+        program.command("retry").description("after a rollback: send the first step to the same build again (records slotshift:rollout.retry); needs what is deployed"),
+        true,
+    ).action(run((opts) => edit(opts, retryChange, true)));
+    withCommon(program.command("decommission").description("scale the idle slot down: the previous release once its warm time is over"), true).action(
+        run((opts) => edit(opts, decommissionChange)),
+    );
     withCommon(program.command("finalize").description("at 100 %: the candidate becomes live, the old slot stays warm"), true).action(
         run((opts) => edit(opts, finalizeChange, true)),
     );

@@ -125,6 +125,14 @@ function knownDigests(m: Move): Partial<Record<SlotColour, string>> {
     return known;
 }
 
+/** The warning of an update `slotshift:rollout.force` let pass: the rule it skipped and that rule's refusal. */
+export function forcedWarning(skipped: { readonly rule: string; readonly message: string }): string {
+    return (
+        `FORCED: slotshift:rollout.force is true and takes this update past rule ${skipped.rule}, which would refuse it: ${skipped.message}. ` +
+        `Set slotshift:rollout.force back to false after this update (every slotshift edit without --force does).`
+    );
+}
+
 /**
  * The refusal `force` let a move pass: the move as it would be without `force`, asked of the rules.
  * Null when force is off or nothing it skips was in the way.

@@ -153,6 +153,19 @@ describe("the offline plan", () => {
             expect(table.stderr).to.contain("warning: slotshift:alerts.clusterWorkspace is not set");
         });
 
+        it("warns, FORCED, naming the rule force skipped, when a forced step is taken inside its hold; not when force skips nothing", async () => {
+            const staged = await planStack("prod", { now: new Date("2026-11-26T10:00:00Z") });
+            const at5 = await planStack("prod", { config: edited("prod", { "slotshift:rollout.weight": 5 }), previous: staged.outputs, now: new Date("2026-11-26T10:10:00Z") });
+            const forced = { "slotshift:rollout.weight": 25, "slotshift:rollout.force": true };
+            const early = await planStack("prod", { config: edited("prod", forced), previous: at5.outputs, now: new Date("2026-11-26T10:12:00Z") });
+            expect(early.ok, early.error?.message).to.equal(true);
+            const loud = early.warnings.filter((w) => w.startsWith("FORCED: "));
+            expect(loud).to.have.length(1);
+            expect(loud[0]).to.match(/past rule step-hold, which would refuse it: slotshift:rollout\.weight is 25 but green has carried 5 % for 2 minute\(s\)/);
+            const late = await planStack("prod", { config: edited("prod", forced), previous: at5.outputs, now: new Date("2026-11-26T10:40:00Z") });
+            expect(late.warnings.filter((w) => w.startsWith("FORCED: "))).to.deep.equal([]);
+        });
+
         it("exits 1 naming the key when the stack file has slotshift:app.replicas: -1", () => {
             const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace("replicas: 3", "replicas: -1");
             const dir = tempProject({ "Pulumi.prod.yaml": prod });

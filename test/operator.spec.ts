@@ -1,0 +1,171 @@
+/**
+ * The operator's commands around a rollback and a finalize: `retry` after a rollback (rule
+ * retry-after-rollback), `decommission` after the warm time, and `force` that holds for one edit only.
+ * Each step is the CLI editing a copy of the real stack files, then the real program planning it
+ * against the previous plan's outputs, as `pulumi up` would.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PlanResult, plan } from "../cli/engine";
+import { RolloutState } from "../rollout/state";
+import { ROOT, aged, runCli } from "./helpers";
+
+function project(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-operator-"));
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.symlinkSync(path.join(ROOT, "index.ts"), path.join(dir, "index.ts"));
+    for (const stack of ["dev", "staging", "prod"]) {
+        fs.copyFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), path.join(dir, `Pulumi.${stack}.yaml`));
+    }
+    return dir;
+}
+
+const read = (dir: string) => fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
+
+/** Plans prod of the folder against the previous outputs, aged an hour (past every hold). */
+async function up(dir: string, previous?: PlanResult): Promise<PlanResult> {
+    const p = await plan({ stack: "prod", root: dir, previous: previous && aged(previous.outputs, 60), resolveReferences: true });
+    expect(p.ok, p.error?.message).to.equal(true);
+    return p;
+}
+
+/** The outputs as a --previous file. */
+function outputsFile(dir: string, p: PlanResult, name: string): string {
+    const file = path.join(dir, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(aged(p.outputs, 60)));
+    return file;
+}
+
+const rollout = (p: PlanResult) => p.outputs.rollout as RolloutState;
+
+describe("the operator's commands: retry, decommission, force for one edit", function () {
+    this.timeout(300000);
+
+    describe("after a rollback", () => {
+        const dir = project();
+        let back: PlanResult;
+        let backFile: string;
+
+        before(async () => {
+            const staged = await up(dir);
+            expect((await runCli(dir, ["next", "--stack", "prod"])).code).to.equal(0);
+            const at5 = await up(dir, staged);
+            const r = await runCli(dir, ["rollback", "--stack", "prod", "--previous", outputsFile(dir, at5, "at5")]);
+            expect(r.code, r.stderr).to.equal(0);
+            back = await up(dir, at5);
+            backFile = outputsFile(dir, back, "back");
+        });
+
+        it("records the build rolled back in the rollout output (aborted) and in its history", () => {
+            const s = rollout(back);
+            expect(s.transition).to.equal("rollback");
+            expect(s.aborted).to.include({ slot: "green", version: "1.1.0" });
+            expect(s.history.map((h) => h.transition)).to.deep.equal(["first-deploy", "step", "rollback"]);
+        });
+
+        it("refuses next onto the same build, naming the rollback and offering retry or a new build; the file untouched", async () => {
+            const before = read(dir);
+            const r = await runCli(dir, ["next", "--stack", "prod", "--previous", backFile]);
+            expect(r.code).to.equal(1);
+            expect(r.stderr.trim().split("\n")).to.have.length(1);
+            expect(r.stderr).to.contain(`green's build 1.1.0 was rolled back at ${rollout(back).aborted!.at}`);
+            expect(r.stderr).to.contain("slotshift retry");
+            expect(r.stderr).to.contain("slotshift start");
+            expect(read(dir)).to.equal(before);
+        });
+
+        it("retry needs what is deployed: without outputs it says how to give them, exit 2, nothing written", async () => {
+            const before = read(dir);
+            const r = await runCli(dir, ["retry", "--stack", "prod"], { ...process.env, PATH: "/nonexistent" });
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.match(/retry needs what is deployed, which records the rollback: give --previous FILE/);
+            expect(read(dir)).to.equal(before);
+        });
+
+        it("retry writes retry: <the rollback's time> and the first step, and the program takes it as a retried step", async () => {
+            const r = await runCli(dir, ["retry", "--stack", "prod", "--previous", backFile]);
+            expect(r.code, r.stderr).to.equal(0);
+            const text = read(dir);
+            expect(text).to.contain(`retry: "${rollout(back).aborted!.at}"`);
+            expect(text).to.match(/weight: 5\b/);
+            const again = await up(dir, back);
+            expect(rollout(again)).to.include({ transition: "step", aborted: null });
+            expect(rollout(again).history.at(-1)).to.include({ transition: "step", retried: true, weight: 5 });
+        });
+
+        it("refuses a retry when nothing was rolled back", async () => {
+            const d = project();
+            const staged = await up(d);
+            const r = await runCli(d, ["retry", "--stack", "prod", "--previous", outputsFile(d, staged, "staged")]);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.match(/slotshift: refused: nothing to retry in prod: the deployed rollout output records no rollback/);
+        });
+    });
+
+    describe("force holds for one edit", () => {
+        it("every edit writes force: false unless --force; --force writes true and warns FORCED", async () => {
+            const dir = project();
+            fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), read(dir).replace(/\n    force: false\n/, "\n    force: true\n"));
+            expect(read(dir)).to.contain("force: true");
+            const r1 = await runCli(dir, ["next", "--stack", "prod"]);
+            expect(r1.code, r1.stderr).to.equal(0);
+            expect(read(dir)).to.match(/force: false\n/);
+            const r2 = await runCli(dir, ["next", "--stack", "prod", "--force"]);
+            expect(r2.code, r2.stderr).to.equal(0);
+            expect(read(dir)).to.match(/force: true\n/);
+            expect(r2.stderr).to.match(/warning: FORCED: this edit writes slotshift:rollout.force: true/);
+            const r3 = await runCli(dir, ["rollback", "--stack", "prod"]);
+            expect(r3.code, r3.stderr).to.equal(0);
+            expect(read(dir)).to.match(/force: false\n/);
+        });
+
+        it("finalize keeps the force line and the comment above it (it is set to false, not deleted)", async () => {
+            const dir = project();
+            // The committed file's own comment above force: false.
+            const text = read(dir).replace(/weight: 0\b/, "weight: 100");
+            expect(text).to.contain("    # Allow one jump over steps (set back to false after the update).\n    force: false\n");
+            fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), text);
+            const r = await runCli(dir, ["finalize", "--stack", "prod"]);
+            expect(r.code, r.stderr).to.equal(0);
+            expect(read(dir)).to.contain("    # Allow one jump over steps (set back to false after the update).\n    force: false\n");
+        });
+    });
+
+    describe("decommission", () => {
+        it("refuses the warm slot inside its warm time (rule warm-hold), and scales it down after", async () => {
+            const dir = project();
+            let p = await up(dir);
+            for (const cmd of ["next", "next", "next", "next", "finalize"]) {
+                const r = await runCli(dir, [cmd, "--stack", "prod"]);
+                expect(r.code, `${cmd}: ${r.stderr}`).to.equal(0);
+                p = await up(dir, p);
+            }
+            expect(rollout(p)).to.include({ transition: "finalize", warm: "blue" });
+            // The outputs as written: the warm time (30 minutes in prod) started at the finalize.
+            const file = path.join(dir, "final.json");
+            fs.writeFileSync(file, JSON.stringify(p.outputs));
+            const finalizedAt = Date.parse(rollout(p).finalizedAt!);
+            const early = new Date(finalizedAt + 10 * 60000).toISOString();
+            const before = read(dir);
+            const refused = await runCli(dir, ["decommission", "--stack", "prod", "--previous", file, "--now", early]);
+            expect(refused.code).to.equal(1);
+            expect(refused.stderr).to.match(/slotshift: refused: .*blue, which has been warm for 10 minute\(s\)/);
+            expect(read(dir)).to.equal(before);
+            const late = new Date(finalizedAt + 31 * 60000).toISOString();
+            const ok = await runCli(dir, ["decommission", "--stack", "prod", "--previous", file, "--now", late]);
+            expect(ok.code, ok.stderr).to.equal(0);
+            expect(ok.stdout).to.contain("scale blue (1.0.0) down to no pods: the previous release, kept warm until now");
+            expect(read(dir)).to.match(/decommissioned: true/);
+        });
+
+        it("refuses a slot that carries traffic, naming the rollback to do first", async () => {
+            const dir = project();
+            fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), read(dir).replace(/weight: 0\b/, "weight: 25"));
+            const r = await runCli(dir, ["decommission", "--stack", "prod"]);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.match(/green carries 25 % of prod's traffic; roll back first/);
+        });
+    });
+});
