@@ -43,7 +43,18 @@ import { RegistryError } from "./registry";
 import { UsageError, findProjectRoot, listStacks } from "./stackFile";
 
 /** Exit codes, as `--help` lists them. */
-export const EXIT = { ok: 0, refused: 1, usage: 2, pulumi: 3, registry: 4, analysisFail: ANALYZE_EXIT.fail, inconclusive: ANALYZE_EXIT.inconclusive, analysisError: ANALYZE_EXIT.error } as const;
+export const EXIT = {
+    ok: 0,
+    refused: 1,
+    usage: 2,
+    pulumi: 3,
+    registry: 4,
+    analysisFail: ANALYZE_EXIT.fail,
+    inconclusive: ANALYZE_EXIT.inconclusive,
+    analysisError: ANALYZE_EXIT.error,
+    conflict: 8,
+    internal: 70,
+} as const;
 
 const EXIT_HELP = `
 Exit codes:
@@ -57,6 +68,9 @@ Exit codes:
   6  analyze: inconclusive (too few requests, or nothing reported): never a pass
   7  analyze: the logs could not be read (credentials, network, throttling, a query error, no such
      workspace, a malformed answer, no answer in time): never a pass
+  8  conflict: another slotshift edit holds the stack file's lock, or the file changed between
+     this edit's read and its write (an editor, a git pull); nothing written: run it again
+ 70  internal error: a bug in slotshift (SLOTSHIFT_DEBUG=1 prints the stack trace); please report it
 
 What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes);
 without it, the stack file is taken as deployed and the step holds are left to pulumi up to check.`;
@@ -319,14 +333,31 @@ export async function main(
     }
 }
 
+/**
+ * A reader that leaves early (`slotshift status | head -1`) closes the pipe: the rest of the output
+ * has nowhere to go, which is not a failure of the command. The exit code stays the command's own.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") {
+            throw e;
+        }
+    });
+}
+
 if (require.main === module) {
+    ignoreClosedPipe(process.stdout);
+    ignoreClosedPipe(process.stderr);
     main(process.argv.slice(2)).then(
         (c) => {
             process.exitCode = c;
         },
         (e: unknown) => {
-            process.stderr.write(`slotshift: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-            process.exitCode = EXIT.usage;
+            // One line; the stack trace only when asked for. A bug, never a refusal: please report it.
+            const line = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
+            const trace = process.env.SLOTSHIFT_DEBUG === "1" && e instanceof Error ? `\n${e.stack}` : "";
+            process.stderr.write(`slotshift: internal error: ${line} (a bug in slotshift, not in your input: SLOTSHIFT_DEBUG=1 shows where)${trace}\n`);
+            process.exitCode = EXIT.internal;
         },
     );
 }
