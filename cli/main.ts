@@ -345,7 +345,8 @@ function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
     });
 }
 
-if (require.main === module) {
+/** The command as a process runs it (bin/slotshift.js): the exit code set, a closed pipe ignored, an internal error in one line. */
+export function runFromCommandLine(): void {
     ignoreClosedPipe(process.stdout);
     ignoreClosedPipe(process.stderr);
     main(process.argv.slice(2)).then(
@@ -360,4 +361,8 @@ if (require.main === module) {
             process.exitCode = EXIT.internal;
         },
     );
+}
+
+if (require.main === module) {
+    runFromCommandLine();
 }

@@ -5,6 +5,7 @@
  * against the previous plan's outputs, as `pulumi up` would.
  */
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -166,6 +167,21 @@ describe("the operator's commands: retry, decommission, force for one edit", fun
             const r = await runCli(dir, ["decommission", "--stack", "prod"]);
             expect(r.code).to.equal(1);
             expect(r.stderr).to.match(/green carries 25 % of prod's traffic; roll back first/);
+        });
+    });
+
+    describe("a reader that leaves early", () => {
+        it("is not a refusal: `slotshift next | true` exits 0 with the file written and no stack trace", () => {
+            const dir = project();
+            const bin = path.join(ROOT, "bin", "slotshift.js");
+            // `true` exits before slotshift writes a byte: every write of the command meets a closed pipe (EPIPE).
+            const r = spawnSync("bash", ["-c", `'${process.execPath}' '${bin}' next --stack prod | true; echo "exit=\${PIPESTATUS[0]}" >&2`], {
+                cwd: dir,
+                encoding: "utf8",
+            });
+            expect(r.stderr).to.match(/exit=0\n$/);
+            expect(r.stderr).not.to.match(/\n\s+at /);
+            expect(read(dir)).to.match(/weight: 5\b/);
         });
     });
 });
