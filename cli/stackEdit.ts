@@ -5,10 +5,12 @@
  * position the YAML parser reports; the result is parsed again and checked to
  * differ from the original in exactly the edited keys, or nothing is written.
  */
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Document, isMap, isPair, isScalar, parse, parseDocument, Scalar, YAMLMap } from "yaml";
-import { UsageError } from "./stackFile";
+import { Document, isAlias, isCollection, isMap, isPair, isScalar, parse, Scalar, YAMLMap } from "yaml";
+import { ConflictError, LockOptions, lockStackFileSync, onInterrupt, resolveTarget, writeRefusal } from "./lock";
+import { MAX_STACK_FILE_BYTES, UsageError, decodeUtf8, parseYamlDocument, yamlValue } from "./stackFile";
 
 /** A scalar a stack file holds. */
 export type ScalarValue = string | number | boolean;
@@ -46,13 +48,65 @@ export function yamlScalar(value: ScalarValue): string {
 }
 
 function parseChecked(text: string, file: string): Document.Parsed {
-    const doc = parseDocument(text, { keepSourceTokens: true });
-    if (doc.errors.length > 0) {
-        const e = doc.errors[0];
-        const where = e.linePos ? `${e.linePos[0].line}:${e.linePos[0].col}` : "?";
-        throw new UsageError(`${path.basename(file)}:${where}: YAML syntax error: ${e.message.split("\n")[0]}`);
+    return parseYamlDocument(file, text, { keepSourceTokens: true });
+}
+
+/** How an edit's path is shown: `slotshift:rollout.weight` for `config.slotshift:rollout.weight`. */
+function keyName(p: readonly string[]): string {
+    return (p[0] === "config" && p.length > 1 ? p.slice(1) : p).join(".");
+}
+
+/** The anchors some alias of the document refers to. */
+function anchorsInUse(doc: Document): Set<string> {
+    const used = new Set<string>();
+    const stack: unknown[] = [doc.contents];
+    for (let guard = 0; stack.length > 0 && guard < 10_000_000; guard++) {
+        const node = stack.pop();
+        if (isAlias(node)) {
+            used.add(node.source);
+        } else if (isCollection(node)) {
+            for (const item of node.items) {
+                stack.push(...(isPair(item) ? [item.key, item.value] : [item]));
+            }
+        }
     }
-    return doc;
+    return used;
+}
+
+/**
+ * Refuses an edit whose key, or a mapping on its path, is an alias (`*name`)
+ * or carries an anchor (`&name`) an alias refers to: edited in place, the value
+ * would change for every other user of the anchor, or the edit would not land.
+ */
+function checkNotShared(doc: Document, edit: StackEdit, file: string): void {
+    const used = anchorsInUse(doc);
+    let node: unknown = doc.contents;
+    for (let i = 0; i <= edit.path.length; i++) {
+        const at = keyName(edit.path.slice(0, i));
+        const refuse = (why: string): never => {
+            throw new UsageError(
+                `cannot edit ${keyName(edit.path)} in ${path.basename(file)}: ${why}; nothing written: write the value out in full in place of the alias`,
+            );
+        };
+        if (isAlias(node)) {
+            refuse(`${at} is a YAML alias (*${node.source}) of a value elsewhere in the file, and editing it would change every use of &${node.source}`);
+        }
+        const anchor = (node as { anchor?: string } | null)?.anchor;
+        if (i > 0 && anchor !== undefined && used.has(anchor)) {
+            refuse(`${at} carries the YAML anchor &${anchor} that an alias (*${anchor}) elsewhere uses, and editing it would change that use too`);
+        }
+        if (i === edit.path.length || !isMap(node)) {
+            return;
+        }
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === edit.path[i]);
+        if (node.items.some((p) => isPair(p) && isScalar(p.key) && p.key.value === "<<")) {
+            refuse(`${at || "the document"} merges another mapping (<<: *...)`);
+        }
+        if (pair === undefined) {
+            return;
+        }
+        node = pair.value;
+    }
 }
 
 /** The column (0-based) of an offset. */
@@ -82,6 +136,7 @@ function blockPair(keys: readonly string[], value: ScalarValue, indent: number, 
 /** Applies one edit to the text; returns the new text. */
 function applyOne(text: string, edit: StackEdit, file: string): string {
     const doc = parseChecked(text, file);
+    checkNotShared(doc, edit, file);
     const node = doc.getIn(edit.path, true);
 
     if (edit.value === undefined) {
@@ -215,14 +270,14 @@ function sortKeys(v: unknown): unknown {
  * and the caller writes nothing.
  */
 export function editText(text: string, edits: readonly StackEdit[], file = "stack file"): string {
-    const before = parseChecked(text, file).toJS() as unknown;
+    const before = yamlValue(file, parseChecked(text, file));
     let out = text;
     let expected = before;
     for (const edit of edits) {
         out = applyOne(out, edit, file);
         expected = applyToValue(expected, edit);
     }
-    const after = parseChecked(out, file).toJS() as unknown;
+    const after = yamlValue(file, parseChecked(out, file));
     if (!sameValue(after, expected)) {
         throw new Error(`slotshift: editing ${path.basename(file)} would change more than the keys asked for; nothing was written (please report this)`);
     }
@@ -231,32 +286,220 @@ export function editText(text: string, edits: readonly StackEdit[], file = "stac
 
 /** How a file is written; replaceable in tests to simulate a crash mid-write. */
 export interface FileWriter {
-    writeFileSync(file: string, data: string): void;
+    /** Creates `file` (a new temporary file) holding `data`; `options` are the mode and owner to give it. */
+    writeFileSync(file: string, data: string, options?: TempFileOptions): void;
     renameSync(from: string, to: string): void;
     rmSync(file: string, options: { force: boolean }): void;
 }
 
-/**
- * Writes a file atomically: the new content goes to a temporary file beside it,
- * flushed, then renamed over the original. An interruption at any point leaves
- * either the old file or the new one, never a mix.
- */
-export function writeAtomically(file: string, text: string, io: FileWriter = fsWriter): void {
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.slotshift-${process.pid}.tmp`);
+/** The mode and owner a temporary file takes from the file it replaces. */
+export interface TempFileOptions {
+    /** The mode of the file replaced; undefined for a new file (0o644 less the umask). */
+    readonly mode?: number;
+    readonly uid?: number;
+    readonly gid?: number;
+}
+
+/** How writeAtomically writes. */
+export interface WriteOptions {
+    /**
+     * The text the edit read. The file is read again just before the rename,
+     * holding the stack file's lock, and nothing is written (a ConflictError)
+     * when its bytes differ: another edit or an editor changed it meanwhile.
+     */
+    readonly expected?: string;
+    /** How to wait for the lock the compare-and-swap takes (default: at most 2 s). */
+    readonly lock?: LockOptions;
+    /** The file operations (tests). */
+    readonly io?: FileWriter;
+}
+
+/** How long a compare-and-swap waits for another edit's lock: blocking, so short. */
+const CAS_LOCK_WAIT_MS = 2_000;
+
+function isFileWriter(o: FileWriter | WriteOptions): o is FileWriter {
+    return typeof (o as Partial<FileWriter>).renameSync === "function";
+}
+
+function escapeRegExp(s: string): string {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Removes temporary files of this target that processes no longer running left behind (killed with SIGKILL, power loss). */
+function sweepTemps(dir: string, base: string): void {
+    const own = new RegExp(`^\\.${escapeRegExp(base)}\\.slotshift-(\\d+)(?:-[0-9a-f]+)?\\.tmp$`);
+    let names: string[];
     try {
-        io.writeFileSync(temp, text);
-        io.renameSync(temp, file);
+        names = fs.readdirSync(dir);
+    } catch {
+        return;
+    }
+    for (const name of names) {
+        const m = own.exec(name);
+        if (!m || Number(m[1]) === process.pid) {
+            continue;
+        }
+        try {
+            process.kill(Number(m[1]), 0);
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === "ESRCH") {
+                fs.rmSync(path.join(dir, name), { force: true });
+            }
+        }
+    }
+}
+
+/** The current bytes of the target, or undefined when there is none. */
+function currentBytes(target: string, file: string): Buffer | undefined {
+    try {
+        const st = fs.statSync(target);
+        if (st.size > MAX_STACK_FILE_BYTES) {
+            return undefined;
+        }
+        return fs.readFileSync(target);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+            return undefined;
+        }
+        throw code === undefined ? e : new UsageError(`cannot read ${path.basename(file)} before writing it: ${(e as Error).message.split("\n")[0]}; nothing written`);
+    }
+}
+
+/**
+ * Writes a file atomically: the new content goes to a temporary file beside
+ * the real file (symlinks are followed: the link stays a link and its target
+ * changes), with the file's mode (and owner, where allowed), flushed, then
+ * renamed over it. An interruption at any point leaves either the old file or
+ * the new one, never a mix, and no temporary file (one a SIGKILL leaves is
+ * removed by the next write).
+ *
+ * Refused in one line (a UsageError), nothing written: the directory is not
+ * writable, the file is read-only or a directory, the current file is not
+ * UTF-8. With `expected`: a ConflictError when the file changed since it was
+ * read, or another slotshift edit holds its lock.
+ *
+ * The third argument may be a FileWriter (as before) or WriteOptions.
+ */
+export function writeAtomically(file: string, text: string, options: FileWriter | WriteOptions = {}): void {
+    const opts: WriteOptions = isFileWriter(options) ? { io: options } : options;
+    const io = opts.io ?? fsWriter;
+    const target = resolveTarget(file);
+    const dir = path.dirname(target);
+    const name = path.basename(file);
+
+    try {
+        // A rename needs the directory writable; say so before anything is created there.
+        fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    } catch (e) {
+        throw writeRefusal(file, dir, e as NodeJS.ErrnoException);
+    }
+    let mode: number | undefined;
+    let uid: number | undefined;
+    let gid: number | undefined;
+    try {
+        const st = fs.statSync(target);
+        if (st.isDirectory()) {
+            throw new UsageError(`cannot write ${name}: ${target} is a directory, not a file (EISDIR); nothing written`);
+        }
+        if (!st.isFile()) {
+            throw new UsageError(`cannot write ${name}: ${target} is not a regular file; nothing written`);
+        }
+        mode = st.mode & 0o7777;
+        uid = st.uid;
+        gid = st.gid;
+        try {
+            fs.accessSync(target, fs.constants.W_OK);
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code ?? "EACCES";
+            throw new UsageError(`cannot write ${name}: ${target} is read-only (${code}); nothing written: make it writable (chmod u+w) if it should change`);
+        }
+    } catch (e) {
+        if (e instanceof UsageError) {
+            throw e;
+        }
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+            throw writeRefusal(file, dir, e as NodeJS.ErrnoException);
+        }
+    }
+
+    const release = opts.expected === undefined ? () => undefined : lockStackFileSync(file, { waitMs: CAS_LOCK_WAIT_MS, ...opts.lock });
+    const temp = path.join(dir, `.${path.basename(target)}.slotshift-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+    const unregister = onInterrupt(() => fs.rmSync(temp, { force: true }));
+    try {
+        sweepTemps(dir, path.basename(target));
+        try {
+            io.writeFileSync(temp, text, { mode, uid, gid });
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            throw typeof code === "string" ? writeRefusal(file, dir, e as NodeJS.ErrnoException) : e;
+        }
+        const now = currentBytes(target, file);
+        if (now !== undefined) {
+            // Never replace what could not be read back exactly (it was read with U+FFFD in place of bytes).
+            decodeUtf8(file, now);
+        }
+        if (opts.expected !== undefined && (now === undefined || !now.equals(Buffer.from(opts.expected, "utf8")))) {
+            throw new ConflictError(
+                `${name} changed since it was read (by another edit or an editor)${now === undefined ? ": it is gone" : ""}; nothing written: run the command again`,
+                "changed",
+                file,
+            );
+        }
+        try {
+            io.renameSync(temp, target);
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            throw typeof code === "string" ? writeRefusal(file, dir, e as NodeJS.ErrnoException) : e;
+        }
+        syncDirectory(dir);
     } catch (e) {
         io.rmSync(temp, { force: true });
         throw e;
+    } finally {
+        unregister();
+        release();
+    }
+}
+
+/** Flushes a directory's entries (the rename) to disk, where the platform allows it. */
+function syncDirectory(dir: string): void {
+    let fd: number | undefined;
+    try {
+        fd = fs.openSync(dir, "r");
+        fs.fsyncSync(fd);
+    } catch {
+        // not supported here (Windows, some file systems): the rename is still atomic
+    } finally {
+        if (fd !== undefined) {
+            fs.closeSync(fd);
+        }
     }
 }
 
 const fsWriter: FileWriter = {
-    writeFileSync(file, data) {
-        const fd = fs.openSync(file, "w", 0o644);
+    writeFileSync(file, data, options) {
+        const fd = fs.openSync(file, "wx", options?.mode ?? 0o644);
         try {
-            fs.writeSync(fd, data);
+            if (options?.mode !== undefined) {
+                // The mode of the file it replaces, whatever the umask.
+                fs.fchmodSync(fd, options.mode);
+            }
+            if (options?.uid !== undefined && options.gid !== undefined) {
+                const st = fs.fstatSync(fd);
+                if (st.uid !== options.uid || st.gid !== options.gid) {
+                    try {
+                        fs.fchownSync(fd, options.uid, options.gid);
+                    } catch (e) {
+                        // Only root (or a member of the group) may: others keep their own ownership.
+                        const code = (e as NodeJS.ErrnoException).code;
+                        if (code !== "EPERM" && code !== "EINVAL") {
+                            throw e;
+                        }
+                    }
+                }
+            }
+            fs.writeFileSync(fd, data);
             fs.fsyncSync(fd);
         } finally {
             fs.closeSync(fd);
