@@ -7,34 +7,22 @@
  *
  * Exit 0: config accepted. Exit 1: config refused (nothing registered). Exit 2: usage error.
  */
-import * as fs from "fs";
 import { Command, CommanderError } from "commander";
 import { plan, PlanResult, StackOutputs } from "./engine";
-import { findProjectRoot, UsageError } from "./stackFile";
+import { ReadOutputsOptions, checkReferences, parseNow, readStackOutputs, showName } from "./inputs";
+import { parseStackConfig } from "../rollout/config";
+import { findProjectRoot, readStackConfig, UsageError } from "./stackFile";
 
-/** Reads a file written by `pulumi stack output --json` (or a plan's `outputs`). */
-export function readOutputsFile(file: string): StackOutputs {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-    }
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch (e) {
-        throw new UsageError(`${file} is not JSON (expected what 'pulumi stack output --json' writes): ${(e as Error).message}`);
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw new UsageError(`${file} is not a JSON object of stack outputs (expected what 'pulumi stack output --json' writes)`);
-    }
-    // A whole plan document is accepted too: its outputs are what the next update reads.
-    const doc = value as Record<string, unknown>;
-    if ("resources" in doc && "outputs" in doc && typeof doc.outputs === "object" && doc.outputs !== null) {
-        return doc.outputs as StackOutputs;
-    }
-    return doc;
+/**
+ * Reads a file written by `pulumi stack output --json` (or a plan's `outputs`): bounded, never
+ * echoed, its `rollout` output checked (cli/inputs.ts: readStackOutputs).
+ *
+ * @param options the option that named the file (`--previous` or `--reference`), the stack whose
+ *                outputs it holds, and the time its `rollout.stepTakenAt` may not be after
+ * @throws UsageError of one line naming the option, the file and what is allowed
+ */
+export function readOutputsFile(file: string, options: ReadOutputsOptions = {}): StackOutputs {
+    return readStackOutputs(file, options);
 }
 
 function short(value: unknown, max = 100): string {
@@ -75,9 +63,22 @@ export function renderTable(result: PlanResult): string {
 export function parseReference(text: string, previous: Record<string, string>): Record<string, string> {
     const m = /^([A-Za-z0-9_./-]+)=(.+)$/.exec(text);
     if (!m) {
-        throw new UsageError(`--reference ${JSON.stringify(text)}: expected STACK=FILE, e.g. staging=staging-outputs.json`);
+        throw new UsageError(`--reference ${showName(text)}: expected STACK=FILE, e.g. staging=staging-outputs.json`);
     }
     return { ...previous, [m[1].split("/").pop()!]: m[2] };
+}
+
+/**
+ * The stack a stack's config promotes from (`slotshift:promotion.from`, as given), undefined when
+ * none; null when the config does not parse (the plan then says why).
+ */
+function promotionFromOf(root: string, stack: string): string | undefined | null {
+    const { config } = readStackConfig(root, stack);
+    try {
+        return parseStackConfig(config, stack).promotion.from;
+    } catch {
+        return null;
+    }
 }
 
 /** Where a command writes. */
@@ -110,18 +111,21 @@ export async function main(argv: readonly string[], out: Writer = process.stdout
         throw e;
     }
     const opts = program.opts<{ stack: string; json?: boolean; previous?: string; reference: Record<string, string>; now?: string }>();
-    const at = opts.now === undefined ? undefined : new Date(opts.now);
-    if (at !== undefined && Number.isNaN(at.getTime())) {
-        err.write(`slotshift plan: --now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z\n`);
-        return 2;
-    }
     let result: PlanResult;
     try {
+        const at = opts.now === undefined ? undefined : parseNow(opts.now);
+        const now = at ?? new Date();
         const root = findProjectRoot();
-        const previous = opts.previous ? readOutputsFile(opts.previous) : undefined;
+        // A reference to a stack the config does not promote from would be silently ignored: refused
+        // before any file is read. A config that does not parse is the plan's to refuse.
+        const from = Object.keys(opts.reference).length === 0 ? null : promotionFromOf(root, opts.stack);
+        if (from !== null) {
+            checkReferences(from, opts.reference);
+        }
+        const previous = opts.previous === undefined ? undefined : readOutputsFile(opts.previous, { option: "--previous", stack: opts.stack, now });
         const references: Record<string, StackOutputs> = {};
         for (const [stack, file] of Object.entries(opts.reference)) {
-            references[stack] = readOutputsFile(file);
+            references[stack] = readOutputsFile(file, { option: "--reference", stack, now });
         }
         result = await plan({
             stack: opts.stack,

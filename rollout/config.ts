@@ -13,8 +13,8 @@
  * Pure: no Pulumi import, no I/O. The program, the offline plan and the CLI all parse config through it.
  */
 import { z } from "zod";
-import { closest } from "fastest-levenshtein";
-import { ConfigError, SECRET_MARK, showValue } from "./errors";
+import { closest, distance } from "fastest-levenshtein";
+import { ConfigError, SECRET_MARK, SHOWN_VALUE_LENGTH, showValue } from "./errors";
 import { ENVIRONMENTS, Environment } from "./versions";
 import { alertsSecrets } from "./config/alerts";
 import { appSecrets } from "./config/app";
@@ -104,17 +104,35 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     return cur;
 }
 
-/** `slotshift:rollout.steps[2]` from `["rollout", "steps", 2]`. */
+/** The longest key path a message shows; a longer one is cut, ending in `...`. */
+export const SHOWN_KEY_LENGTH = 120;
+
+/** The longest segment of a key path a message shows as given. */
+const SHOWN_SEGMENT_LENGTH = 60;
+
+/** A key path segment for a message: as it is when short printable text, else quoted, escaped and cut. */
+function showSegment(p: string): string {
+    if (p.length > 0 && p.length <= SHOWN_SEGMENT_LENGTH && /^[\x20-\x7e]+$/.test(p) && !p.includes('"')) {
+        return p;
+    }
+    return showValue(p, SHOWN_SEGMENT_LENGTH);
+}
+
+/**
+ * `slotshift:rollout.steps[2]` from `["rollout", "steps", 2]`. A segment that is not short
+ * printable text (a key given in the config) is quoted, escaped and cut; the whole is at most
+ * SHOWN_KEY_LENGTH characters: a key path is always one short line.
+ */
 export function keyPath(path: readonly PropertyKey[]): string {
     let out = NAMESPACE;
     path.forEach((p, i) => {
         if (typeof p === "number") {
             out += `[${p}]`;
         } else {
-            out += `${i === 0 ? ":" : "."}${String(p)}`;
+            out += `${i === 0 ? ":" : "."}${showSegment(String(p))}`;
         }
     });
-    return out;
+    return out.length > SHOWN_KEY_LENGTH ? `${out.slice(0, SHOWN_KEY_LENGTH - 3)}...` : out;
 }
 
 /** The keys an object schema knows at a path, for "did you mean". */
@@ -148,16 +166,89 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
     return shape ? Object.keys(shape) : [];
 }
 
-function describeUnknownKey(prefix: readonly PropertyKey[], key: string, known: readonly string[]): string {
-    const full = keyPath([...prefix, key]);
-    if (known.length === 0) {
-        return `${full} is not a known key`;
-    }
-    // A key that starts the same way (errorRate for errorRatePercent) beats the closest spelling.
+/** The known key an unknown one was probably meant to be: one that starts the same way (errorRate for errorRatePercent), else the closest spelling. */
+function nearestKey(key: string, known: readonly string[]): string {
     const lower = key.toLowerCase();
     const prefixed = known.filter((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())).sort((a, b) => a.length - b.length);
-    const nearest = prefixed[0] ?? closest(key, [...known]);
-    return `${full} is not a known key; did you mean ${keyPath([...prefix, nearest])}? (known here: ${known.join(", ")})`;
+    return prefixed[0] ?? closest(key, [...known]);
+}
+
+/**
+ * Whether an unknown key is shown. Inside a value that holds a secret, only a short name: in the
+ * family (`slotshift:alerts`), any such name; inside a secret's parent (`slotshift:app.registry`,
+ * `slotshift:rollback`), only a likely misspelling of a known key (`pasword`). Anything else there
+ * may be the secret itself written as a key (`{ https://hooks...: }`) and shows as `[secret]`.
+ */
+function showsUnknownKeyNear(key: string, known: readonly string[], secrecy: Secrecy): boolean {
+    if (secrecy === "none") {
+        return true;
+    }
+    if (known.length === 0 || !/^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(key)) {
+        return false;
+    }
+    if (secrecy === "holds") {
+        return true;
+    }
+    const nearest = nearestKey(key, known);
+    const lower = key.toLowerCase();
+    const n = nearest.toLowerCase();
+    return n.startsWith(lower) || lower.startsWith(n) || distance(lower, n) <= Math.max(2, Math.floor(n.length / 4));
+}
+
+function describeUnknownKey(prefix: readonly PropertyKey[], key: string, known: readonly string[], secrecy: Secrecy = "none"): { key: string; message: string } {
+    const hidden = !showsUnknownKeyNear(key, known, secrecy);
+    const full = keyPath([...prefix, hidden ? SECRET_MARK : key]);
+    if (known.length === 0) {
+        return { key: full, message: `${full} is not a known key` };
+    }
+    if (hidden) {
+        return { key: full, message: `${full} is not a known key (a key that is not a name, inside a value that holds a secret); known here: ${known.join(", ")}` };
+    }
+    return { key: full, message: `${full} is not a known key; did you mean ${keyPath([...prefix, nearestKey(key, known)])}? (known here: ${known.join(", ")})` };
+}
+
+/** The longest problem line a refusal shows; a longer one is cut, ending in `...`. */
+export const SHOWN_PROBLEM_LENGTH = 400;
+
+/** How many problems a refusal's message lists; `problems` holds them all. */
+export const LISTED_PROBLEMS = 20;
+
+/** A check's text for a message: any quoted text in it (a name a check derived from a value) cut to SHOWN_VALUE_LENGTH characters. */
+function shortQuotes(text: string): string {
+    return text.replace(/"(?:[^"\\]|\\.)*"/g, (q) => (q.length > SHOWN_VALUE_LENGTH ? `${q.slice(0, SHOWN_VALUE_LENGTH - 4)}..."` : q));
+}
+
+/** A problem as one short line: line breaks and control characters escaped, cut to SHOWN_PROBLEM_LENGTH characters. */
+function oneShortLine(message: string): string {
+    // eslint-disable-next-line no-control-regex
+    const line = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return line.length > SHOWN_PROBLEM_LENGTH ? `${line.slice(0, SHOWN_PROBLEM_LENGTH - 3)}...` : line;
+}
+
+/** How strictly what is at a config path is kept out of messages. */
+type Secrecy = "none" | "holds" | "secret";
+
+/**
+ * Whether a config path is at, above or inside a value that must be a secret: what is there (a
+ * wrongly typed parent may be the secret itself, or hold it) is never echoed. `secret`: the path
+ * is the secret, inside it, or a parent of it below the family (`slotshift:app.registry`), or the
+ * family of one whose parent is secret too (`slotshift:rollback`); `holds`: the family holding one
+ * (`slotshift:alerts`, `slotshift:app`), whose other keys are plain config.
+ */
+function secrecyOf(path: readonly PropertyKey[]): Secrecy {
+    let found: Secrecy = "none";
+    for (const v of SECRET_VALUES) {
+        const full = [v.top, ...v.path];
+        const n = Math.min(full.length, path.length);
+        if (!full.slice(0, n).every((p, i) => path[i] === p)) {
+            continue;
+        }
+        if (path.length >= 2 || v.parentIsSecret) {
+            return "secret";
+        }
+        found = "holds";
+    }
+    return found;
 }
 
 /** How a config is parsed. */
@@ -194,7 +285,7 @@ export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOp
         }
         const key = rest.join(":");
         if (!TOP_LEVEL_KEYS.includes(key)) {
-            problems.push({ key: fullKey, message: describeUnknownKey([], key, TOP_LEVEL_KEYS) });
+            problems.push(describeUnknownKey([], key, TOP_LEVEL_KEYS));
             continue;
         }
         input[key] = key === "environment" ? text : decodeValue(text);
@@ -215,32 +306,33 @@ export function parseStackConfig(raw: RawConfig, stack: string, options: ParseOp
         for (const issue of result.error.issues) {
             if (issue.code === "unrecognized_keys") {
                 const known = knownKeysAt(schema, issue.path);
+                const secrecy = secrecyOf(issue.path);
                 for (const k of issue.keys) {
-                    problems.push({ key: keyPath([...issue.path, k]), message: describeUnknownKey(issue.path, k, known) });
+                    problems.push(describeUnknownKey(issue.path, k, known, secrecy));
                 }
                 continue;
             }
             const key = keyPath(issue.path);
-            // A value that must be a secret is never echoed, right or wrong, nor is a parent of one
-            // where the family says so (`slotshift:rollback` given as a string may be the token itself).
-            const secret = SECRET_VALUES.some((v) => {
-                const full = [v.top, ...v.path];
-                const n = Math.min(full.length, issue.path.length);
-                const within = full.slice(0, n).every((p, i) => issue.path[i] === p);
-                return within && (n >= 2 || v.parentIsSecret);
-            });
-            const value = secret && valueAt(input, issue.path) !== undefined ? SECRET_MARK : valueAt(input, issue.path);
+            // What is at, above or inside a value that must be a secret is never echoed, right or
+            // wrong: `slotshift:alerts` given as a string or a list may be, or hold, the webhook URL.
+            const given = valueAt(input, issue.path);
+            const value = given !== undefined && secrecyOf(issue.path) !== "none" ? SECRET_MARK : given;
+            const allowed = shortQuotes(issue.message);
             problems.push({
                 key,
-                message: value === undefined ? `${key} is missing; required: ${issue.message}` : `${key} is ${showValue(value)}; allowed: ${issue.message}`,
+                message: value === undefined ? `${key} is missing; required: ${allowed}` : `${key} is ${showValue(value)}; allowed: ${allowed}`,
             });
         }
     }
     if (problems.length > 0) {
-        const [first, ...more] = problems;
-        const message =
-            more.length === 0 ? first.message : `${first.message}\n${more.map((p) => `  also: ${p.message}`).join("\n")}`;
-        throw new ConfigError(first.key, message, problems.map((p) => p.message));
+        const lines = problems.map((p) => ({ key: p.key, message: oneShortLine(p.message) }));
+        const [first, ...more] = lines;
+        const listed = more.slice(0, LISTED_PROBLEMS - 1).map((p) => `  also: ${p.message}`);
+        if (more.length > listed.length) {
+            listed.push(`  and ${more.length - listed.length} more problem(s)`);
+        }
+        const message = listed.length === 0 ? first.message : `${first.message}\n${listed.join("\n")}`;
+        throw new ConfigError(first.key, message, lines.map((p) => p.message));
     }
     return result.data!;
 }

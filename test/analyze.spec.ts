@@ -322,7 +322,7 @@ describe("slotshift analyze: the candidate against the rollback triggers and the
 
     describe("usage", () => {
         it("refuses a step that carries no traffic, a stack never updated, and outputs without the workspace's ID (exit 2)", async () => {
-            const staged = stack(HEALTHY, { rollout: { weights: { blue: 100, green: 0 }, phase: "staged" } });
+            const staged = stack(HEALTHY, { rollout: { weights: { blue: 100, green: 0 }, phase: "staged", step: 0, nextStep: 5 } });
             const r = await analyze(staged.file);
             expect(r.code).to.equal(2);
             expect(r.stderr).to.contain("green carries no traffic in prod (phase staged, 0 %): nothing to analyse");
