@@ -136,9 +136,12 @@ describe("the slotshift CLI", function () {
             const r = await slotshift(dir, "status", "--stack", "prod");
             expect(r.code).to.equal(0);
             expect(r.stdout).to.contain("5 ▸ 25 ▸ [50] ▸ 100");
-            expect(r.stdout).to.match(/live\s+blue\s+1\.0\.0\s+50 %/);
-            expect(r.stdout).to.match(/candidate\s+green\s+1\.1\.0\s+50 %/);
-            expect(r.stdout).to.contain("phase      shifting");
+            expect(r.stdout).to.match(/^ {2}live {8}blue 1\.0\.0$/m);
+            expect(r.stdout).to.contain("weight      green 1.1.0 at 50 % (step 3/4)");
+            expect(r.stdout).to.match(/blue +stable +1\.0\.0 +a1b2c3d +- +50 % +3 pods/);
+            expect(r.stdout).to.match(/green +canary +1\.1\.0 +e4f5a6b +- +50 % +3 pods/);
+            expect(r.stdout).to.contain("phase       progressing: green 1.1.0 carries 50 % (step 3/4)");
+            expect(r.stdout).to.contain("view        the stack file only (Pulumi.prod.yaml)");
             expect(r.stdout).to.contain("slotshift next --stack prod");
         });
 
@@ -149,12 +152,23 @@ describe("the slotshift CLI", function () {
             fs.writeFileSync(file, JSON.stringify(deployed.outputs));
             fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), read(dir).replace("    weight: 0", "    weight: 5"));
             const r = await slotshift(dir, "status", "--stack", "prod", "--json", "--previous", file);
-            const s = JSON.parse(r.stdout) as { phase: string; weight: number; pending: string; live: { slot: string }; holdUntil: string | null };
-            expect(s).to.deep.include({ phase: "shifting", weight: 5 });
+            const s = JSON.parse(r.stdout) as {
+                phase: string;
+                desired: { weight: number };
+                deployed: { live: string; weight: number };
+                pending: { move: string; summary: string; refused: string | null };
+                holdUntil: string | null;
+                next: { command: string };
+            };
+            // The phase is what is deployed (staged at 0 %); the file wants 5 %: pending.
+            expect(s.phase).to.equal("staged");
+            expect(s.desired.weight).to.equal(5);
+            expect(s.deployed.weight).to.equal(0);
             // Deployed is staged at 0 %: nothing holds the first step.
             expect(s.holdUntil).to.equal(null);
-            expect(s.live.slot).to.equal("blue");
-            expect(s.pending).to.contain("the stack file differs from what is deployed");
+            expect(s.deployed.live).to.equal("blue");
+            expect(s.pending).to.deep.include({ move: "step", summary: "a step of green from 0 % to 5 %", refused: null });
+            expect(s.next.command).to.equal("pulumi up --stack prod");
         });
     });
 
