@@ -20,6 +20,7 @@ import { AnalysisError, AnalysisUsageError, LogsClientOptions, credentialFrom, l
 import { AnalysisRecord, recordOf, writeRecord } from "../analysis/record";
 import { SignalVerdict, formatValue } from "../analysis/verdict";
 import { StackOutputs } from "./engine";
+import { parseNow } from "./inputs";
 import { Writer, readOutputsFile } from "./plan";
 import { UsageError, findProjectRoot, readStackConfig } from "./stackFile";
 
@@ -85,7 +86,7 @@ function oneLine(text: string): string {
 /** The stack's outputs: the file given, or what the Pulumi CLI reads. */
 function outputsOf(opts: AnalyzeOptions, root: string, env: NodeJS.ProcessEnv): StackOutputs {
     if (opts.previous !== undefined) {
-        return readOutputsFile(opts.previous);
+        return readOutputsFile(opts.previous, { option: "--previous", stack: opts.stack, now: opts.now === undefined ? undefined : parseNow(opts.now) });
     }
     const args = ["stack", "output", "--json", "--stack", opts.stack];
     const r = spawnSync("pulumi", args, { cwd: root, encoding: "utf8", env });
@@ -172,10 +173,7 @@ export async function analyzeCommand(opts: AnalyzeOptions, deps: AnalyzeDeps): P
     let nowAt: () => Date = () => new Date(clock());
     let given: Date | undefined;
     if (opts.now !== undefined) {
-        given = new Date(opts.now);
-        if (Number.isNaN(given.getTime())) {
-            throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
-        }
+        given = parseNow(opts.now);
         // As at the time given; a watch's clock moves on from it.
         const t0 = clock();
         const at = given.getTime();

@@ -325,7 +325,8 @@ export function applyChange(view: StackView, change: Change, opts: { dryRun?: bo
     });
     const changed = after !== view.text;
     if (changed && !opts.dryRun) {
-        writeAtomically(view.file, after, opts.io);
+        // Compared with the text the edit was decided from: a change since (an editor, a git pull) refuses it.
+        writeAtomically(view.file, after, { expected: view.text, io: opts.io });
     }
     return { file: view.file, before: view.text, after, summary: change.summary, written: changed && !opts.dryRun };
 }

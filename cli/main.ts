@@ -3,6 +3,7 @@
  * engineer would, refusing what `pulumi up` would refuse, and plans offline.
  *
  *   slotshift status   --stack S [--previous FILE] [--json]
+ *   slotshift history  --stack S [--previous FILE] [--json]
  *   slotshift start    <version> --stack S [--sha SHA] [--build N] [--digest D | --resolve-digest]
  *   slotshift next     --stack S
  *   slotshift rollback --stack S
@@ -38,9 +39,12 @@ import {
     withText,
 } from "./commands";
 import { StackOutputs } from "./engine";
-import { renderStatus, status } from "./status";
+import { readDeployed } from "./deployed";
+import { renderHistory, renderStatus, status } from "./status";
 import { RegistryError } from "./registry";
-import { UsageError, findProjectRoot, listStacks } from "./stackFile";
+import { checkReferences, checkRolloutOutput, parseNow } from "./inputs";
+import { ConflictError, withStackLock } from "./lock";
+import { UsageError, findProjectRoot, listStacks, stackFilePath } from "./stackFile";
 
 /** Exit codes, as `--help` lists them. */
 export const EXIT = {
@@ -72,8 +76,9 @@ Exit codes:
      this edit's read and its write (an editor, a git pull); nothing written: run it again
  70  internal error: a bug in slotshift (SLOTSHIFT_DEBUG=1 prints the stack trace); please report it
 
-What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes);
-without it, the stack file is taken as deployed and the step holds are left to pulumi up to check.`;
+What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes), else
+from 'pulumi stack output --json' when the Pulumi CLI is on the PATH; without either, the stack file
+is taken as deployed (status says so) and the step holds are left to pulumi up to check.`;
 
 interface CommonOptions {
     stack: string;
@@ -123,13 +128,7 @@ function shouldRollback(opts: Record<string, unknown>, out: Writer, env: NodeJS.
     if (firedAt !== undefined && firedAt !== "" && parseAlertTime(firedAt) === undefined) {
         throw new UsageError(`--fired-at ${shown(firedAt)} is not an ISO 8601 UTC time; allowed: YYYY-MM-DDTHH:MM:SS[.fraction]Z, e.g. ${FIRED_AT_EXAMPLE}`);
     }
-    let now = new Date();
-    if (opts.now !== undefined) {
-        now = new Date(String(opts.now));
-        if (Number.isNaN(now.getTime())) {
-            throw new UsageError(`--now ${shown(opts.now)} is not an ISO 8601 time, e.g. ${FIRED_AT_EXAMPLE}`);
-        }
-    }
+    const now = opts.now === undefined ? new Date() : parseNow(String(opts.now));
     const event = { stack: text(opts.stack) ?? "", slot: text(opts.slot), signal: text(opts.signal), firedAt };
     const ctx = { now, stacks: listStacks(findProjectRoot()) };
     // The event is checked before anything of the stack is read: an unknown stack has no outputs to read.
@@ -139,12 +138,8 @@ function shouldRollback(opts: Record<string, unknown>, out: Writer, env: NodeJS.
         if (file === undefined) {
             throw new UsageError(`--previous FILE is needed for ${event.stack} (what 'pulumi stack output --json --stack ${event.stack}' writes): what is deployed decides`);
         }
-        let deployed: RolloutState | undefined;
-        try {
-            deployed = readRolloutState(readOutputsFile(file).rollout);
-        } catch (e) {
-            throw e instanceof UsageError ? e : new UsageError(`--previous: ${(e as Error).message}`);
-        }
+        // Read and checked (shape and invariants) in one line on failure, naming the file and the field.
+        const deployed: RolloutState | undefined = readRolloutState(readOutputsFile(file, { option: "--previous", stack: event.stack, now }).rollout);
         decision = alertRollbackDecision(event, deployed, ctx);
     }
     const line = `${decision.go ? `rollback ${event.stack}` : "no rollback"}: ${decision.reason}`;
@@ -171,24 +166,54 @@ export async function main(
             code = await fn(this.opts<CommonOptions & Record<string, unknown>>(), this);
         };
 
-    const load = (opts: CommonOptions): StackView => {
+    /**
+     * The stack and what is deployed: `--previous FILE`, else `pulumi stack output --json` when the
+     * Pulumi CLI is on the PATH, else nothing (the stack file is then taken as deployed, and said so).
+     */
+    const load = (opts: CommonOptions): { view: StackView; source?: string; unknownBecause?: string } => {
         const root = findProjectRoot();
-        const previous: StackOutputs | undefined = opts.previous === undefined ? undefined : readOutputsFile(opts.previous);
+        const now = nowOf(opts) ?? new Date();
+        let previous: StackOutputs | undefined;
+        let source: string | undefined;
+        let unknownBecause: string | undefined;
+        if (opts.previous !== undefined) {
+            previous = readOutputsFile(opts.previous, { option: "--previous", stack: opts.stack, now });
+            source = `--previous ${opts.previous}`;
+        } else {
+            const found = readDeployed(root, opts.stack, { env });
+            if (found.outputs !== undefined) {
+                // What the Pulumi CLI printed is checked as a --previous file is.
+                checkRolloutOutput(found.outputs.rollout, found.source, now);
+                previous = found.outputs;
+                source = found.source;
+            } else {
+                unknownBecause = found.reason;
+            }
+        }
+        const view = viewStack({ root, stack: opts.stack, previous });
+        if (Object.keys(opts.reference).length === 0) {
+            return { view, source, unknownBecause };
+        }
+        // A reference to a stack this one does not promote from is refused before its file is read.
+        checkReferences(view.config.promotion.from, opts.reference);
         const references: Record<string, StackOutputs> = {};
         for (const [stack, file] of Object.entries(opts.reference)) {
-            references[stack] = readOutputsFile(file);
+            references[stack] = readOutputsFile(file, { option: "--reference", stack, now });
         }
-        return viewStack({ root, stack: opts.stack, previous, references });
+        return { view: viewStack({ root, stack: opts.stack, previous, references }), source, unknownBecause };
     };
 
-    const edit = async (opts: CommonOptions, make: (view: StackView, now: Date | undefined) => Change | Promise<Change>, gated = false): Promise<number> => {
-        const view = load(opts);
+    const nowOf = (opts: CommonOptions): Date | undefined => (opts.now === undefined ? undefined : parseNow(opts.now));
 
-        const now = opts.now === undefined ? undefined : new Date(opts.now);
-        if (now !== undefined && Number.isNaN(now.getTime())) {
-            throw new UsageError(`--now ${JSON.stringify(opts.now)} is not an ISO 8601 time, e.g. 2026-11-26T14:00:00Z`);
-        }
-        const result = applyChange(view, await make(view, now), { dryRun: opts.dryRun, now, force: opts.force });
+    const edit = async (opts: CommonOptions, make: (view: StackView, now: Date | undefined) => Change | Promise<Change>, gated = false): Promise<number> => {
+        const now = nowOf(opts);
+        // Read, decide and write under the stack file's lock, the write compared with what was read:
+        // two edits at once end applied in turn, or one refused (exit 8), never one lost.
+        const decideAndWrite = async () => {
+            const { view } = load(opts);
+            return { view, result: applyChange(view, await make(view, now), { dryRun: opts.dryRun, now, force: opts.force }) };
+        };
+        const { view, result } = opts.dryRun ? await decideAndWrite() : await withStackLock(stackFilePath(findProjectRoot(), opts.stack), decideAndWrite);
         if (opts.force) {
             err.write(`slotshift: warning: FORCED: this edit writes slotshift:rollout.force: true; its update skips the holds and the one-step rule. The next edit without --force sets it back to false.\n`);
         }
@@ -203,7 +228,8 @@ export async function main(
             out.write(`${result.summary}\n\n${renderDiff(result)}\n\n`);
             out.write(opts.dryRun ? "dry run: nothing written.\n" : `written: ${result.file}\n`);
         }
-        const s = status(withText(view, result.after));
+        // After the update, what is deployed is what the file now says: the suggestion is from there.
+        const s = status({ ...withText(view, result.after), deployedFrom: "stack file" }, now);
         out.write(`\nNext: pulumi preview --stack ${view.stack}, then pulumi up --stack ${view.stack}${s.next ? `; after it: ${s.next.command}` : ""}\n`);
         if (opts.up && !opts.dryRun) {
             try {
@@ -228,8 +254,17 @@ export async function main(
 
     withCommon(program.command("status").description("the rollout at a glance").option("--json", "one JSON document"), false).action(
         run((opts) => {
-            const s = status(load(opts));
+            const { view, source, unknownBecause } = load(opts);
+            const s = status(view, nowOf(opts) ?? new Date(), { source, unknownBecause });
             out.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : `${renderStatus(s)}\n`);
+            return EXIT.ok;
+        }),
+    );
+    withCommon(program.command("history").description("the transitions the rollout output records (the last 20)").option("--json", "the history as one JSON array"), false).action(
+        run((opts) => {
+            const { view } = load(opts);
+            const state = view.deployedFrom === "outputs" ? view.deployed : undefined;
+            out.write(opts.json ? `${JSON.stringify(state?.history ?? null, null, 2)}\n` : `${renderHistory(state, view.stack)}\n`);
             return EXIT.ok;
         }),
     );
@@ -315,6 +350,10 @@ export async function main(
     } catch (e) {
         if (e instanceof CommanderError) {
             return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        }
+        if (e instanceof ConflictError) {
+            err.write(`slotshift: conflict: ${e.message}\n`);
+            return EXIT.conflict;
         }
         if (e instanceof RegistryError) {
             err.write(`slotshift: ${e.message}; nothing written\n`);

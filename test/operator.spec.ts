@@ -5,7 +5,7 @@
  * against the previous plan's outputs, as `pulumi up` would.
  */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -96,6 +96,26 @@ describe("the operator's commands: retry, decommission, force for one edit", fun
             expect(rollout(again).history.at(-1)).to.include({ transition: "step", retried: true, weight: 5 });
         });
 
+        it("history lists the transitions the outputs record; status reads them through the Pulumi CLI when it is on the PATH", async () => {
+            const h = await runCli(dir, ["history", "--stack", "prod", "--previous", backFile]);
+            expect(h.code, h.stderr).to.equal(0);
+            expect(h.stdout).to.match(/first-deploy/);
+            expect(h.stdout).to.match(/rollback/);
+            // A stand-in for the Pulumi CLI: `pulumi stack output --json --stack prod` prints the outputs.
+            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-pulumi-"));
+            fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\n[ "$1 $2" = "stack output" ] || exit 3\ncat '${backFile}'\n`, { mode: 0o755 });
+            const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` };
+            const st = await runCli(dir, ["status", "--stack", "prod", "--json"], env);
+            expect(st.code, st.stderr).to.equal(0);
+            const s = JSON.parse(st.stdout) as { deployedFrom: string; source: string; phase: string; next: { command: string } };
+            expect(s.deployedFrom).to.equal("outputs");
+            expect(s.source).to.contain("pulumi stack output --json --stack prod");
+            expect(s.phase).to.equal("aborted");
+            expect(s.next.command).to.not.match(/slotshift next/);
+            const noCli = await runCli(dir, ["history", "--stack", "prod"], { ...process.env, PATH: "/nonexistent" });
+            expect(noCli.stdout).to.match(/nothing deployed is known/);
+        });
+
         it("refuses a retry when nothing was rolled back", async () => {
             const d = project();
             const staged = await up(d);
@@ -182,6 +202,35 @@ describe("the operator's commands: retry, decommission, force for one edit", fun
             expect(r.stderr).to.match(/exit=0\n$/);
             expect(r.stderr).not.to.match(/\n\s+at /);
             expect(read(dir)).to.match(/weight: 5\b/);
+        });
+    });
+
+    describe("edits at the same time", () => {
+        it("four `slotshift next` processes at once: each applied in turn or refused with exit 8, never one lost", async () => {
+            const dir = project();
+            const bin = path.join(ROOT, "bin", "slotshift.js");
+            const runs = await Promise.all(
+                [1, 2, 3, 4].map(
+                    () =>
+                        new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+                            const child = spawn(process.execPath, [bin, "next", "--stack", "prod"], { cwd: dir, env: { ...process.env, PATH: "/usr/bin:/bin" } });
+                            let stdout = "";
+                            let stderr = "";
+                            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+                            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                            child.on("close", (code) => resolve({ code, stdout, stderr }));
+                        }),
+                ),
+            );
+            for (const r of runs) {
+                expect([0, 8], r.stderr).to.include(r.code);
+            }
+            const done = runs.filter((r) => r.code === 0);
+            // Each applied edit moved one step further: the file holds the step of the last one.
+            const steps = [5, 25, 50, 100];
+            expect(read(dir)).to.match(new RegExp(`\\n    weight: ${steps[done.length - 1]}\\n`));
+            expect(done.map((r) => /send (\d+) % to green/.exec(r.stdout)?.[1]).sort((a, b) => Number(a) - Number(b))).to.deep.equal(steps.slice(0, done.length).map(String));
+            expect(fs.readdirSync(dir).filter((f) => f.includes("slotshift") && f.startsWith("."))).to.deep.equal([]);
         });
     });
 });
