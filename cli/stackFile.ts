@@ -55,8 +55,10 @@ export function listStacks(root: string): string[] {
 
 /** The path of a stack's file; a clear error listing the stacks there when it does not exist. */
 export function stackFilePath(root: string, stack: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
-        throw new UsageError(`stack name ${JSON.stringify(stack)} is not valid: letters, digits, '_', '.' and '-' only`);
+    // Pulumi's stack names: letters, digits, '_', '.' and '-', at most 100 characters.
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
+        const shown = JSON.stringify(stack.length > 40 ? `${stack.slice(0, 37)}...` : stack);
+        throw new UsageError(`stack name ${shown}${stack.length > 40 ? ` (${stack.length} characters)` : ""} is not valid: letters, digits, '_', '.' and '-' only, at most 100 characters`);
     }
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
