@@ -329,9 +329,35 @@ function revealSecrets(value: unknown, plaintext: string): { value: unknown; sec
  */
 export const OFFLINE_SECRET = "https://offline-secret.invalid/slotshift";
 
-/** Encodes a config value the way Pulumi passes it to a program. */
-function encode(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
+/** The path of the first number in a value that JSON cannot carry (`.inf`, `.nan`, `1e999`), if any. */
+function nonFinitePath(value: unknown, at: string): { path: string; value: number } | undefined {
+    if (typeof value === "number") {
+        return Number.isFinite(value) ? undefined : { path: at, value };
+    }
+    if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            const found = nonFinitePath(v, Array.isArray(value) ? `${at}[${k}]` : `${at}.${k}`);
+            if (found !== undefined) {
+                return found;
+            }
+        }
+    }
+    return undefined;
+}
+
+/**
+ * Encodes a config value the way Pulumi passes it to a program: JSON, which has no Infinity or NaN
+ * (JSON.stringify would turn them into null, and the refusal would then say null).
+ */
+function encode(value: unknown, key: string, file: string): string {
+    if (typeof value === "string") {
+        return value;
+    }
+    const bad = nonFinitePath(value, key);
+    if (bad !== undefined) {
+        throw new UsageError(`${path.basename(file)}: ${bad.path} is ${String(bad.value)}, not a finite number; allowed: a number a config value can hold (YAML .inf and .nan cannot be passed to a program)`);
+    }
+    return JSON.stringify(value);
 }
 
 /**
@@ -373,13 +399,13 @@ export function stackConfigFromText(root: string, stack: string, text: string, s
             ? ((decl as { default?: unknown; value?: unknown }).value ?? (decl as { default?: unknown }).default)
             : decl;
         if (value !== undefined) {
-            config[qualify(key)] = encode(value);
+            config[qualify(key)] = encode(value, qualify(key), projectFile);
         }
     }
     for (const [key, value] of Object.entries(stackConfig as Record<string, unknown>)) {
         const full = qualify(key);
         const r = revealSecrets(value, secrets[full] ?? OFFLINE_SECRET);
-        config[full] = encode(r.value);
+        config[full] = encode(r.value, full, file);
         if (r.secret) {
             secretKeys.push(full);
         }

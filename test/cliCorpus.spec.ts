@@ -146,6 +146,15 @@ const CASES: readonly Case[] = [
         code: 2,
         line: /^slotshift: Pulumi\.prod\.yaml:\d+: not valid UTF-8/,
     },
+    // Numbers JSON cannot carry: named as they are written, not as null.
+    {
+        what: "replicas: .inf",
+        args: ["next", "--stack", "prod"],
+        setup: { prod: (t) => t.replace("replicas: 3", "replicas: .inf") },
+        code: 2,
+        line: /^slotshift: Pulumi\.prod\.yaml: slotshift:app\.replicas is Infinity, not a finite number; allowed: a number a config value can hold/,
+    },
+    { what: "a step of .nan", args: ["status", "--stack", "prod"], setup: { prod: (t) => t.replace("steps: [5, 25, 50, 100]", "steps: [5, .nan, 50, 100]") }, code: 2, line: /^slotshift: Pulumi\.prod\.yaml: slotshift:rollout\.steps\[1\] is NaN, not a finite number/ },
     // Lengths: a message stays short whatever it is given.
     { what: "a 10,000-character stack name", args: ["status", "--stack", "s".repeat(10000)], code: 2, line: /^slotshift: stack name "s{37}\.\.\." \(10000 characters\) is not valid: letters, digits, '_', '\.' and '-' only, at most 100 characters$/ },
     // Commands that need what is not there.
