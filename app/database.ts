@@ -20,7 +20,7 @@ import type { BatchObservableResult, Meter } from "@opentelemetry/api";
 import { Pool } from "pg";
 import type { CheckResult } from "./server";
 
-/** The pool size when DATABASE_POOL_MAX is unset: the seeds' pool of 20. */
+/** The pool size when DATABASE_POOL_MAX is unset: 20, the pool the alerts assume ("DB connections > 18/20", docs/RELEASE-PROCESS.md §5). */
 export const DEFAULT_POOL_MAX = 20;
 
 /** The largest DATABASE_POOL_MAX accepted. */

@@ -13,7 +13,8 @@
  *    how many of those changes a provider can only make by replacing the resource.
  * 3. Time-to-safety on the alert path and on the step's gate path (bench/safety.ts): each hop from
  *    the candidate's first bad request to the candidate at 0 % for clients, from prod's settings,
- *    with its share and basis, then both beside the seed's 3 minutes.
+ *    with its share and basis, then both beside the release process's estimate of 3 minutes
+ *    (docs/RELEASE-PROCESS.md §5).
  * 4. The test suite's wall time.
  *
  *   npm run bench [-- --runs 7] [-- --no-suite]

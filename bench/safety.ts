@@ -5,7 +5,8 @@
  * - the alert path: the rollback trigger's rule fires, the relay dispatches, a rollback job starts;
  * - the gate path: the step's own job watches the candidate (`slotshift analyze --watch`) and rolls
  *   back itself, with no alert, relay or job start between.
- * `npm run bench` prints both, beside the seed's 3 minutes; the README shows the last run.
+ * `npm run bench` prints both, beside the release process's estimate of 3 minutes ("Estimated Rollback
+ * Time: 3 minutes", docs/RELEASE-PROCESS.md §5); the README shows the last run.
  */
 import { RolloutState } from "../rollout/state";
 import { SlotshiftConfig } from "../rollout/config";
@@ -33,14 +34,14 @@ export interface SafetyInputs {
     readonly routingUpdateSeconds: number;
 }
 
-/** The goal the design sets for the alert path. */
+/** The goal for the alert path: the candidate at 0 % within 4 minutes of going bad (docs/RELEASE-PROCESS.md §5). */
 export const ALERT_PATH_GOAL_SECONDS = 4 * 60;
 
 /** The goal for the gate path: the candidate at 0 % within 2 minutes of going bad during a step. */
 export const GATE_PATH_GOAL_SECONDS = 2 * 60;
 
-/** The seeds' figure: a bad canary rolled back within 3 minutes. */
-export const SEED_SECONDS = 3 * 60;
+/** The release process's estimate, "Estimated Rollback Time: 3 minutes" (docs/RELEASE-PROCESS.md §5): printed beside the paths, not a goal. */
+export const ESTIMATED_ROLLBACK_SECONDS = 3 * 60;
 
 /** The first two hops of both paths: the failed requests leave the app and become queryable. */
 function telemetryHops(): Hop[] {
@@ -128,7 +129,7 @@ export function total(hops: readonly Hop[]): number {
     return hops.reduce((s, h) => s + h.seconds, 0);
 }
 
-/** The two paths side by side with the seed's figure and the goals, and the gate path with the current ingestion page's figure. */
+/** The two paths side by side with the release process's estimate and the goals, and the gate path with the current ingestion page's figure. */
 export function renderComparison(gate: readonly Hop[], alert: readonly Hop[]): string[] {
     const m = (x: number) => `${x} s (${(x / 60).toFixed(1)} min)`;
     const g = total(gate);
@@ -138,7 +139,7 @@ export function renderComparison(gate: readonly Hop[], alert: readonly Hop[]): s
         "Time to safety, side by side:",
         `  gate path (the step's own job)   ${m(g)}: ${g <= GATE_PATH_GOAL_SECONDS ? "meets" : "MISSES"} the goal of ${GATE_PATH_GOAL_SECONDS / 60} min during a step`,
         `  alert path (rule, relay, job)    ${m(total(alert))}`,
-        `  the seed's figure                ${m(SEED_SECONDS)}`,
+        `  release-process estimate         ${m(ESTIMATED_ROLLBACK_SECONDS)}`,
         `  gate path with the current page's ingestion (under 10 s, plus 5 to 15 s stored: ${INGESTION_CURRENT_PAGE_SECONDS} s): ${m(current)}`,
     ];
 }

@@ -31,7 +31,7 @@ interface Part {
 }
 
 /**
- * The seed's "Deployment Monitor" as an Azure portal dashboard per stack.
+ * The release process's "Deployment Monitor" (docs/RELEASE-PROCESS.md §5) as an Azure portal dashboard per stack.
  * Every tile reads live data (requests per slot and version, error rate,
  * latency, connections, cache hits): nothing in it is written from config, so
  * a weight step never changes the dashboard.

@@ -35,7 +35,8 @@ export function groupShortName(stack: string, purpose: string): string {
 /**
  * Azure Monitor for one stack: an action group that notifies, one that also
  * calls the rollback webhooks (the relay, a webhook of the stack's own), and a
- * rule per signal, split by slot, with the seeds' thresholds (see `rollout/alerts.ts`).
+ * rule per signal, split by slot, with the thresholds of docs/RELEASE-PROCESS.md §5 (the data:
+ * `rollout/alerts.ts`).
  */
 export class MonitoringAlerts extends pulumi.ComponentResource {
     /** The action group every rule notifies. */

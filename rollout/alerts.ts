@@ -3,7 +3,8 @@
  * severity and whether it is a rollback trigger. Pure; the MonitoringAlerts
  * component turns these into Azure Monitor rules.
  *
- * Thresholds, windows and severities follow the seeds:
+ * Thresholds, windows and severities follow the release process (docs/RELEASE-PROCESS.md §5, which
+ * quotes the wording each number comes from):
  * - error rate > 1 % over 5 minutes: critical, a rollback trigger; > 0.5 %: warning (investigate);
  * - p99 latency > 2 s: critical, a rollback trigger;
  * - CPU and memory > 80 %: warning; > 90 %: critical (investigate, not a rollback trigger);
@@ -42,7 +43,7 @@ export type RuleSource = "app" | "cluster" | "database";
 /** The dimension log rules split by: a column every query yields. */
 export const SLOT_DIMENSION = "slot";
 
-/** Minutes of data each rule evaluates (the seeds' 5-minute windows). */
+/** Minutes of data each rule evaluates (the release process's "5-minute window", docs/RELEASE-PROCESS.md §5). */
 export const WINDOW_MINUTES = 5;
 
 /** What every rule shares. */
@@ -171,7 +172,7 @@ const bin = (minutes: number) => `TimeGenerated = bin(TimeGenerated, ${minutes}m
  */
 export type QueryWindow = { readonly kind: "bins"; readonly minutes: number } | { readonly kind: "since"; readonly start: Date };
 
-/** The rules' window: the seeds' 5-minute bins. */
+/** The rules' window: bins of `WINDOW_MINUTES` (5). */
 const RULE_BINS: QueryWindow = { kind: "bins", minutes: WINDOW_MINUTES };
 
 /** How a summarize groups its rows: by slot and bin for a rule, by slot alone over a window. */
@@ -252,7 +253,7 @@ function probeFailuresQuery(input: AlertRulesInput, window: QueryWindow): string
 
 /**
  * The connection-pool queries: the pool's use per instance of each slot, from the app's telemetry.
- * An instance's pool is judged per bin (the seeds' 5 minutes): a window keeps those bins and
+ * An instance's pool is judged per bin (`WINDOW_MINUTES`, 5): a window keeps those bins and
  * yields, per slot, the worst of them.
  */
 function poolQuery(input: AlertRulesInput, window: QueryWindow, summary: string, measure: string): string {

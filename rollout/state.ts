@@ -170,8 +170,10 @@ function trafficSinceOfOlder(s: { strategy: Strategy; candidate: SlotColour | nu
 }
 
 /**
- * Reads the `rollout` output of a previous update. Undefined or `{}` (a stack
- * never updated) gives undefined; anything else must have the output's shape.
+ * Reads the `rollout` output of a previous update. `undefined` or `null` (no such output: a stack
+ * never updated, whose outputs are `{}`, has no `rollout` key) gives undefined, a first deploy;
+ * anything else, `{}` included, must have the output's shape (docs/ARCHITECTURE.md, "Reading an
+ * older output") or is refused.
  *
  * @throws Error naming what is wrong, when the value is not a rollout state
  */

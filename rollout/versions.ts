@@ -2,7 +2,8 @@
  * Versions, the per-environment version policy, the image tag set of each
  * environment and the build metadata that travels with a release.
  *
- * Source: the versioning and promotion seed (README, "What slotshift is": the environments table).
+ * Source: the release process's versions, tags and build metadata, docs/RELEASE-PROCESS.md §1 and §2
+ * (the environments table: README, "What slotshift is").
  */
 import * as semver from "semver";
 
@@ -119,8 +120,8 @@ export interface TagInput {
 }
 
 /**
- * The image tags an environment produces for a build, exactly as the seed's
- * table gives them:
+ * The image tags an environment produces for a build, exactly as the tag
+ * table of docs/RELEASE-PROCESS.md §2 gives them:
  *
  * | env     | tags                                          | deployed from   |
  * |---------|-----------------------------------------------|-----------------|
@@ -173,7 +174,7 @@ export const BRANCH_OF: Readonly<Record<Environment, string>> = {
     prod: "main",
 };
 
-/** The build metadata of one release, as the seed defines it. */
+/** The build metadata of one release (docs/RELEASE-PROCESS.md §2: what a release carries). */
 export interface BuildMetadata {
     readonly version: string;
     readonly gitSha: string | null;

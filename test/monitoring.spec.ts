@@ -43,9 +43,9 @@ function withWebhook(stack: string) {
 describe("monitoring", function () {
     this.timeout(120000);
 
-    describe("the seed thresholds in every stack file", () => {
+    describe("the release process's thresholds (docs/RELEASE-PROCESS.md §5) in every stack file", () => {
         for (const stack of STACKS) {
-            it(`${stack}: one rule per signal split by slot, with the seeds' thresholds, windows and severities`, async () => {
+            it(`${stack}: one rule per signal split by slot, with the release process's thresholds, windows and severities`, async () => {
                 const result = await planStack(stack);
                 expect(result.ok, result.error?.message).to.equal(true);
                 const p = `nextgen-market-${stack}-alerts`;

@@ -72,11 +72,11 @@ describe("time to safety (the bench's model of the alert path)", function () {
             expect(gradual.find((h) => h.hop === "the watch's next analysis")).to.include({ seconds: 30 });
         });
 
-        it("prints both paths beside the seed's 3 minutes, and whether the gate meets its 2-minute goal", async () => {
+        it("prints both paths beside the release process's estimate of 3 minutes, and whether the gate meets its 2-minute goal", async () => {
             const input = await at({});
             const lines = renderComparison(gatePath(input), alertPath(input));
             expect(lines.join("\n")).to.match(/gate path \(the step's own job\)\s+\d+ s \(\d\.\d min\): (meets|MISSES) the goal of 2 min during a step/);
-            expect(lines.join("\n")).to.contain("the seed's figure                180 s (3.0 min)");
+            expect(lines.join("\n")).to.contain("release-process estimate         180 s (3.0 min)");
             expect(GATE_PATH_GOAL_SECONDS).to.equal(120);
         });
     });

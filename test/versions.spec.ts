@@ -12,7 +12,7 @@ const REPO = "ghcr.io/nextgen-market/nextgen-market";
 
 describe("versions", () => {
     describe("parsing", () => {
-        it("reads the seed's examples, with or without the git tag's leading v", () => {
+        it("reads the release process's examples (docs/RELEASE-PROCESS.md §1), with or without the git tag's leading v", () => {
             expect(parseVersion("v1.0.0")?.raw).to.equal("1.0.0");
             expect(parseVersion("1.0.0-rc.1")?.prerelease).to.deep.equal(["rc", 1]);
             expect(parseVersion("v1.0.0-beta.1+build.123")?.build).to.deep.equal(["build", "123"]);
@@ -106,7 +106,7 @@ describe("versions", () => {
     });
 
     describe("build metadata", () => {
-        it("carries the seed's fields from config, the branch by environment", () => {
+        it("carries the release's build metadata (docs/RELEASE-PROCESS.md §2) from config, the branch by environment", () => {
             expect(
                 buildMetadata({ environment: "staging", version: "1.0.0", gitSha: "a1b2c3d", buildNumber: "123", buildDate: "2025-11-19T10:30:00Z", nodeVersion: "20.10.0", npmVersion: "10.2.0" }),
             ).to.deep.equal({

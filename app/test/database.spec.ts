@@ -95,7 +95,7 @@ describe("app: the database pool (against a real PostgreSQL)", () => {
             expect(createDatabase({ DATABASE_URL: "  " }, () => undefined)).to.equal(undefined);
         });
 
-        it("reads DATABASE_POOL_MAX, defaulting to the seeds' 20 and refusing what is not a size", () => {
+        it("reads DATABASE_POOL_MAX, defaulting to the alerts' pool of 20 and refusing what is not a size", () => {
             expect(DEFAULT_POOL_MAX).to.equal(20);
             expect(readPoolMax({})).to.equal(20);
             expect(readPoolMax({ DATABASE_POOL_MAX: "" })).to.equal(20);

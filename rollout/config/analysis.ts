@@ -17,13 +17,14 @@ export function analysisSchema() {
             /**
              * Requests the candidate must have answered since the step before its error rate and p99
              * are judged (the live slot's too, for the comparison); fewer is inconclusive, never a pass.
-             * At 100, one failed request is a 1 % error rate: at the seeds' threshold, not above it.
+             * At 100, one failed request is a 1 % error rate: at the rollback threshold ("Error rate > 1%",
+             * docs/RELEASE-PROCESS.md §5), not above it.
              */
             minRequests: intIn(1, 1000000, "a whole number of requests from 1 to 1000000").default(100),
             /**
              * Seconds between two analyses of `slotshift analyze --watch`: `canary` at the first step
              * of `slotshift:rollout.steps` (prod's 5 %, staging's only step), `gradual` at every later one
-             * (the seeds: every 10 seconds in the canary phase, every 30 in the gradual phase).
+             * (every 10 seconds in the canary phase, every 30 in the gradual phase: docs/RELEASE-PROCESS.md §5).
              */
             intervalSeconds: z.strictObject({ canary: interval().default(10), gradual: interval().default(30) }).prefault({}),
             /** The candidate fails when its error rate is above the live slot's times this (from the warning rate up). */

@@ -41,7 +41,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         },
     },
     {
-        // Rule 1: weight is 0 or one of steps; direct deploys in place.
+        // The weight is 0 or one of the steps; direct deploys in place (docs/RELEASE-PROCESS.md §4).
         id: "weight-is-a-step",
         check: ({ rollout: r }) => {
             if (r.strategy === "direct" && r.weight !== 0) {
@@ -54,7 +54,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         },
     },
     {
-        // Versions follow the environment's policy (rule 7).
+        // Versions follow the environment's policy (docs/RELEASE-PROCESS.md §1).
         id: "version-policy",
         check: (c, env) =>
             SLOT_COLOURS.flatMap((colour) => {

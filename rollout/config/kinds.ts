@@ -1,6 +1,6 @@
 /**
  * The closed sets of the config (strategies, slots, routers) and the per-environment defaults
- * (the seeds' promotion flow). Pure.
+ * (the promotion flow of docs/RELEASE-PROCESS.md §3 and §4). Pure.
  */
 import { Environment } from "../versions";
 
@@ -26,7 +26,7 @@ export interface EnvironmentDefaults {
     readonly promotionFrom?: string;
 }
 
-/** Per-environment defaults (the seeds' promotion flow). */
+/** Per-environment defaults: the table of docs/RELEASE-PROCESS.md §4, with the wording each comes from. */
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
     dev: { strategy: "direct", steps: [100], replicas: 1, minStepMinutes: 0, warmMinutes: 0 },
     staging: { strategy: "blue-green", steps: [100], replicas: 2, minStepMinutes: 0, warmMinutes: 30 },

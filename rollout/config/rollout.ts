@@ -27,7 +27,7 @@ export function rolloutSchema(d: EnvironmentDefaults) {
             retry: isoDate.optional(),
             allowDowngrade: bool().default(false),
             minStepMinutes: intIn(0, 1440).default(d.minStepMinutes),
-            /** Minutes the previous live slot stays warm after a finalize before it may be decommissioned (seed: 30). */
+            /** Minutes the previous live slot stays warm after a finalize before it may be decommissioned (30 in staging and prod: docs/RELEASE-PROCESS.md §4). */
             warmMinutes: intIn(0, 1440).default(d.warmMinutes),
         })
         .prefault({});
