@@ -1,7 +1,7 @@
 /**
  * An exhaustive search of the rollout state machine over a bounded world: every
  * prod config of the world (live slot, weight, each slot's version or none,
- * decommissioned or not, force on or off, a retry of the last rollback or not) tried as the next edit from every
+ * decommissioned or not, force on or off, a retry of the last rollback or not, a contract migration or not) tried as the next edit from every
  * reachable state, breadth first. Each accepted edit is checked against the
  * invariants; each reachable state must allow a rollback that changes only routing.
  */
@@ -11,7 +11,8 @@ import { decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
 import { RolloutState } from "../rollout/state";
 import { versionPolicyViolation } from "../rollout/versions";
-import { World, allConfigs, digestOf, source } from "./space";
+import { compareVersions } from "../rollout/versions";
+import { CONTRACT_REQUIRES, World, allConfigs, digestOf, source } from "./space";
 
 function attempt(world: World | undefined, given: SlotshiftConfig, previous: RolloutState | undefined, at: number): RolloutState | undefined {
     // The world's `retry` means "retry the rollback the previous state records": its time, whatever it is.
@@ -89,6 +90,14 @@ describe("the rollout state machine, searched exhaustively", function () {
                 const A = P.aborted;
                 if (A !== null && s.live === P.live && s.candidate === A.slot && P.weights[A.slot] === 0 && s.weights[A.slot] > 0) {
                     expect(s.builds[A.slot] !== A.build || to.world.retry, `${A.slot}'s rolled-back build stepped again without retry`).to.equal(true);
+                }
+                // While a contract migration is declared, nothing older than it requires runs.
+                if (to.world.contract) {
+                    for (const c of SLOT_COLOURS) {
+                        if (s.replicas[c] > 0) {
+                            expect(compareVersions(s.versions[c]!, CONTRACT_REQUIRES), `${c} runs ${s.versions[c]} under a contract requiring ${CONTRACT_REQUIRES}`).to.be.at.least(0);
+                        }
+                    }
                 }
                 if (s.transition === "rollback" || s.transition === "rollback-after-finalize") {
                     expect(s.aborted?.slot, "a rollback records the build it took traffic from").to.equal(s.candidate);

@@ -21,7 +21,12 @@ export interface World {
     readonly force: boolean;
     /** `slotshift:rollout.retry` set to the time of the rollback the previous state records (steps only). */
     readonly retry: boolean;
+    /** A contract migration declared, requiring CONTRACT_REQUIRES. */
+    readonly contract: boolean;
 }
+
+/** The version the world's contract migration requires of every slot that can take traffic. */
+export const CONTRACT_REQUIRES = "1.1.0";
 
 /** Every config of the bounded world, parsed once; the schema's refusals are dropped (they never reach decide). */
 export function allConfigs(): { world: World; cfg: SlotshiftConfig }[] {
@@ -32,9 +37,17 @@ export function allConfigs(): { world: World; cfg: SlotshiftConfig }[] {
                 for (const green of VERSIONS) {
                     for (const decoBlue of [false, true]) {
                         for (const decoGreen of [false, true]) {
-                            for (const [force, retry] of [[false, false], [true, false], ...(weight > 0 ? [[false, true]] : [])]) {
-                                const world: World = { live, weight, versions: { blue, green }, decommissioned: { blue: decoBlue, green: decoGreen }, force, retry };
+                            for (const [force, retry, contract] of [
+                                [false, false, false],
+                                [true, false, false],
+                                [false, false, true],
+                                ...(weight > 0 ? [[false, true, false]] : []),
+                            ]) {
+                                const world: World = { live, weight, versions: { blue, green }, decommissioned: { blue: decoBlue, green: decoGreen }, force, retry, contract };
                                 let config = edited("prod", { "slotshift:rollout.live": live, "slotshift:rollout.weight": weight, "slotshift:rollout.force": force });
+                                if (contract) {
+                                    config = withKey(config, "slotshift:migrations", { databaseSecret: { name: "db" }, contract: { command: ["migrate", "contract"], requires: CONTRACT_REQUIRES } });
+                                }
                                 for (const c of SLOT_COLOURS) {
                                     const v = world.versions[c];
                                     config = withKey(config, `slotshift:slots.${c}`, v === null ? {} : { version: v, gitSha: SHA[v], decommissioned: world.decommissioned[c] });

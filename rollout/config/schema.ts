@@ -10,7 +10,9 @@ import { appSchema } from "./app";
 import { CROSS_CHECKS } from "./checks";
 import { clusterSchema } from "./cluster";
 import { oneOf } from "./fields";
+import { hooksSchema } from "./hooks";
 import { ENVIRONMENT_DEFAULTS } from "./kinds";
+import { migrationsSchema } from "./migrations";
 import { promotionSchema } from "./promotion";
 import { rollbackSchema } from "./rollback";
 import { rolloutSchema } from "./rollout";
@@ -31,6 +33,8 @@ function familiesOf(env: Environment) {
         alerts: alertsSchema(),
         analysis: analysisSchema(),
         rollback: rollbackSchema(),
+        migrations: migrationsSchema(),
+        hooks: hooksSchema(),
     });
 }
 

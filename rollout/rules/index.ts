@@ -4,6 +4,7 @@
  * the moves it names.
  */
 import { carryingSlotsKeepTheirBuild } from "./carryingSlotsKeepTheirBuild";
+import { contractAfterEverySlot } from "./contractAfterEverySlot";
 import { candidateNewerThanLive } from "./candidateNewerThanLive";
 import { finalizeKeepsTheOldSlotWarm } from "./finalizeKeepsTheOldSlotWarm";
 import { finalizeLeavesWeightZero } from "./finalizeLeavesWeightZero";
@@ -40,4 +41,6 @@ export const RULES: readonly Rule[] = [
     // What may be deployed into the candidate.
     candidateNewerThanLive,
     promotionFromTheSource,
+    // What the database may assume of the slots.
+    contractAfterEverySlot,
 ];
