@@ -1,7 +1,9 @@
 /**
  * The reference web app that slotshift deploys in blue and green slots: a
  * greeting on `/` and the health contract on `/api/health`, which the
- * readiness and liveness probes call (slotshift:app.healthPath).
+ * readiness and liveness probes call (slotshift:app.healthPath), and
+ * `/api/users`, the table the release process's expand/contract example
+ * migrates (users.ts, migrations.ts).
  *
  * The process starts in `main.ts`, which sets up telemetry before this module
  * (and so `node:http`) is loaded, then calls `main` here.
@@ -11,6 +13,7 @@ import { AddressInfo } from "node:net";
 import * as v8 from "node:v8";
 import { Database, checkDatabase, createDatabase, registerPoolMetrics } from "./database";
 import type { Telemetry } from "./telemetry";
+import { Users, createUsers, parseNewUser } from "./users";
 
 /** What an unset (or empty) environment variable is reported as. */
 export const UNKNOWN = "unknown";
@@ -30,6 +33,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** How long the database pool may take to close at shutdown. */
 const POOL_END_MS = 2_000;
+
+/** The largest request body accepted (POST /api/users); more answers 413. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** The outcome of one health check. */
 export type CheckResult = "ok" | "fail";
@@ -73,6 +79,13 @@ export interface ServerOptions {
      * is set (database.ts, checkDatabase). Without it the report has no `database` key.
      */
     readonly database?: () => Promise<CheckResult>;
+    /**
+     * The users table as this version uses it (users.ts, createUsers); main() passes it only
+     * when DATABASE_URL is set. Without it `/api/users` answers 503.
+     */
+    readonly users?: Users;
+    /** Where a failed request's cause goes, one JSON event a call (main: stdout); default nowhere. */
+    readonly log?: (event: Record<string, unknown>) => void;
 }
 
 /** The identity the server reports, read once from the environment. */
@@ -110,6 +123,51 @@ export function readPort(env: Record<string, string | undefined>): number {
     return port;
 }
 
+/** A request body that cannot be used; answered with its status. */
+class BadRequest extends Error {
+    constructor(
+        readonly status: number,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+/** Reads the request's body as JSON, at most BODY_LIMIT_BYTES. */
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let failed = false;
+        req.on("data", (chunk: Buffer) => {
+            if (failed) {
+                return;
+            }
+            size += chunk.length;
+            if (size > BODY_LIMIT_BYTES) {
+                failed = true;
+                reject(new BadRequest(413, `the body is over ${BODY_LIMIT_BYTES} bytes`));
+                return;
+            }
+            chunks.push(chunk);
+        });
+        req.on("end", () => {
+            if (failed) {
+                return;
+            }
+            try {
+                resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
+            } catch {
+                reject(new BadRequest(400, "the body is not JSON"));
+            }
+        });
+        req.on("error", reject);
+    });
+}
+
+/** Answers one method of one route. */
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
@@ -131,6 +189,8 @@ export function createServer(env: Record<string, string | undefined>, options: S
     const now = options.now ?? ((): Date => new Date());
 
     const database = options.database;
+    const users = options.users;
+    const log = options.log ?? ((): void => undefined);
 
     /** The V8 heap holds at most HEAP_USED_LIMIT of its size limit. */
     function memoryCheck(): CheckResult {
@@ -171,21 +231,74 @@ export function createServer(env: Record<string, string | undefined>, options: S
         sendJson(res, report.status === "healthy" ? 200 : 503, report);
     }
 
-    /** The routes; each answers GET only. A route may answer later (a promise); a rejection is a 500. */
-    const routes: Readonly<Record<string, (res: http.ServerResponse) => void | Promise<void>>> = {
-        "/": (res) =>
-            sendJson(res, 200, {
-                message: `Hello from slotshift: version ${identity.version} in the ${identity.slot} slot`,
-                version: identity.version,
-                slot: identity.slot,
-            }),
-        "/api/health": (res) => {
-            const report = health();
-            return report instanceof Promise ? report.then((r) => sendHealth(res, r)) : sendHealth(res, report);
+    /** `/api/users` without DATABASE_URL: nothing to read or write. */
+    function noDatabase(res: http.ServerResponse): void {
+        sendJson(res, 503, { error: "no database: DATABASE_URL is not set" });
+    }
+
+    /** A query that failed: the cause goes to the log, the client gets a 500. */
+    function queryFailed(res: http.ServerResponse, path: string, e: unknown): void {
+        const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+        log({ event: "request-error", path, message: e instanceof Error ? e.message : String(e), ...(typeof code === "string" ? { code } : {}) });
+        internalError(res);
+    }
+
+    /**
+     * The routes and the methods each answers (GET everywhere, POST on /api/users). A handler may
+     * answer later (a promise); a rejection is a 500.
+     */
+    const routes: Readonly<Record<string, Readonly<Partial<Record<"GET" | "POST", Handler>>>>> = {
+        "/": {
+            GET: (_req, res) =>
+                sendJson(res, 200, {
+                    message: `Hello from slotshift: version ${identity.version} in the ${identity.slot} slot`,
+                    version: identity.version,
+                    slot: identity.slot,
+                }),
+        },
+        "/api/health": {
+            GET: (_req, res) => {
+                const report = health();
+                return report instanceof Promise ? report.then((r) => sendHealth(res, r)) : sendHealth(res, report);
+            },
         },
         // For the liveness probe (slotshift:app.livenessPath): a database outage must take pods out of
         // service (readiness, /api/health), not restart every pod of both slots.
-        "/api/live": (res) => sendHealth(res, live()),
+        "/api/live": { GET: (_req, res) => sendHealth(res, live()) },
+        // The expand/contract example: 1.2.x and 1.3.0+ use the table differently (users.ts).
+        "/api/users": {
+            GET: (_req, res) => {
+                if (!users) {
+                    return noDatabase(res);
+                }
+                return users.list().then(
+                    (list) => sendJson(res, 200, { users: list }),
+                    (e: unknown) => queryFailed(res, "/api/users", e),
+                );
+            },
+            POST: async (req, res) => {
+                let body: unknown;
+                try {
+                    body = await readJson(req);
+                } catch (e) {
+                    if (e instanceof BadRequest) {
+                        return sendJson(res, e.status, { error: e.message }, { Connection: "close" });
+                    }
+                    throw e;
+                }
+                if (!users) {
+                    return noDatabase(res);
+                }
+                const user = parseNewUser(body, users.emailVerified);
+                if (typeof user === "string") {
+                    return sendJson(res, 400, { error: user });
+                }
+                return users.create(user).then(
+                    (created) => sendJson(res, 201, created),
+                    (e: unknown) => queryFailed(res, "/api/users", e),
+                );
+            },
+        },
     };
 
     /** A check that throws: answer 500, never crash the process. */
@@ -202,12 +315,13 @@ export function createServer(env: Record<string, string | undefined>, options: S
             // The path without the query string; an absolute-form target (via a proxy) finds no route.
             const path = (req.url ?? "/").split("?", 1)[0];
             const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
+            const handler = route && (req.method === "GET" || req.method === "POST") ? route[req.method] : undefined;
             if (!route) {
                 sendJson(res, 404, { error: "not found" });
-            } else if (req.method !== "GET") {
-                sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET" });
+            } else if (!handler) {
+                sendJson(res, 405, { error: "method not allowed" }, { Allow: Object.keys(route).join(", ") });
             } else {
-                route(res)?.catch(() => internalError(res));
+                handler(req, res)?.catch(() => internalError(res));
             }
         } catch {
             internalError(res);
@@ -253,12 +367,21 @@ export function main(telemetry?: Telemetry): void {
         registerPoolMetrics(telemetry.meter, database);
     }
     const pool = database?.pool;
-    const server = createServer(process.env, pool ? { database: () => checkDatabase(pool) } : {});
     const identity = readIdentity(process.env);
+    // The users table as APP_VERSION uses it: 1.3.0 and later write and read email_verified (users.ts).
+    const users = pool ? createUsers(pool, identity.version) : undefined;
+    const server = createServer(process.env, pool ? { database: () => checkDatabase(pool), users, log } : { log });
     server.listen(port, () => {
         // The port bound: PORT=0 asks for any free one.
         const bound = (server.address() as AddressInfo).port;
-        log({ event: "listening", port: bound, ...identity, telemetry: telemetry !== undefined, database: database !== undefined });
+        log({
+            event: "listening",
+            port: bound,
+            ...identity,
+            telemetry: telemetry !== undefined,
+            database: database !== undefined,
+            ...(users ? { emailVerified: users.emailVerified } : {}),
+        });
     });
 
     let stopping = false;
