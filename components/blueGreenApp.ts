@@ -8,6 +8,7 @@ import { RolloutState, isRunning } from "../rollout/state";
 import { buildMetadata } from "../rollout/versions";
 import { ContainerImage } from "./containerImage";
 import { GatewayRoute } from "./gatewayRoute";
+import { PlannedJob, releaseJob, releaseJobPlan } from "./releaseJobs";
 import { Slot } from "./slot";
 import { TrafficManager } from "./trafficManager";
 
@@ -125,10 +126,38 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         }
         const liveImage = images[r.live]!;
 
+        // The release's Jobs (components/releaseJobs.ts): none without slotshift:migrations and slotshift:hooks.
+        const plan = releaseJobPlan(cfg, args.decision.raising);
+        const migrations = cfg.migrations;
+        const registerJob = (job: PlannedJob, extra: { targetUrl?: pulumi.Input<string> }, dependsOn?: pulumi.Resource[]) =>
+            releaseJob(
+                `${name}-${job.id}`,
+                {
+                    job,
+                    app: cfg.app.name,
+                    environment: cfg.environment,
+                    namespace: args.namespace,
+                    slotImage: images[job.slot]!.ref,
+                    databaseSecret: migrations && (job.kind === "expand" || job.kind === "contract") ? migrations.databaseSecret : undefined,
+                    imagePullSecret: pullSecret,
+                    ...extra,
+                },
+                dependsOn === undefined ? { parent: this } : { parent: this, dependsOn },
+            );
+        // An expand migration runs before the Deployments of its build change: each such Deployment waits for it.
+        const expandOf: Partial<Record<SlotColour, pulumi.Resource>> = {};
+        for (const job of plan.jobs.filter((j) => j.kind === "expand")) {
+            const registered = registerJob(job, {});
+            for (const c of job.slots) {
+                expandOf[c] = registered;
+            }
+        }
+
         const slots = {} as Record<SlotColour, Slot>;
         for (const colour of colours) {
             const s = cfg.slots[colour];
             const image = images[colour] ?? liveImage;
+            const expand = expandOf[colour];
             slots[colour] = new Slot(
                 `${name}-${colour}`,
                 {
@@ -149,9 +178,22 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     telemetrySecret: args.telemetrySecret,
                     poolSize: cfg.alerts.dbConnections.max,
                     imagePullSecret: pullSecret,
+                    ...(expand === undefined ? {} : { waitFor: [expand] }),
                 },
                 { parent: this },
             );
+        }
+
+        // Hooks test the candidate's pods through its Service, once its Deployment is applied; the router
+        // waits for them only when this update raises the candidate's weight (plan.routerWaitsForHooks).
+        const hookJobs: pulumi.Resource[] = [];
+        for (const job of plan.jobs.filter((j) => j.kind === "pre-traffic" || j.kind === "per-step")) {
+            hookJobs.push(registerJob(job, { targetUrl: slots[job.slot].clusterUrl }, [slots[job.slot].deployment]));
+        }
+        const hookWait = (colour: SlotColour): pulumi.Resource[] => (plan.routerWaitsForHooks && colour === otherSlot(r.live) ? hookJobs : []);
+        // The contract runs after this update's slot changes: it waits for every Deployment.
+        for (const job of plan.jobs.filter((j) => j.kind === "contract")) {
+            registerJob(job, {}, colours.map((c) => slots[c].deployment));
         }
 
         // What must have been applied for this update's rollout state to be true: every slot's
@@ -178,9 +220,10 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     candidateWeight: r.weight,
                     raising: args.decision.raising,
                     slots: {
-                        // Routing waits for the slot's pods and for its Service's public address.
-                        blue: { target: slots.blue.hostname, readyWhen: [slots.blue.deployment, slots.blue.service] },
-                        green: { target: slots.green.hostname, readyWhen: [slots.green.deployment, slots.green.service] },
+                        // Routing waits for the slot's pods and for its Service's public address, and on a step up
+                        // of the candidate, for the hooks that test it.
+                        blue: { target: slots.blue.hostname, readyWhen: [slots.blue.deployment, slots.blue.service, ...hookWait("blue")] },
+                        green: { target: slots.green.hostname, readyWhen: [slots.green.deployment, slots.green.service, ...hookWait("green")] },
                     },
                 },
                 { parent: this },
@@ -203,7 +246,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     pinTenants: args.decision.state.pinTenants && isRunning(cfg, otherSlot(r.live)),
                     tenantHeader: cfg.traffic.tenantHeader,
                     pinnedTenants: cfg.traffic.pinnedTenants,
-                    readyWhen: [slots.blue.deployment, slots.green.deployment, slots.blue.service, slots.green.service],
+                    readyWhen: [slots.blue.deployment, slots.green.deployment, slots.blue.service, slots.green.service, ...hookWait(otherSlot(r.live))],
                 },
                 { parent: this },
             );

@@ -51,6 +51,20 @@ export interface SlotArgs {
     readonly telemetrySecret?: pulumi.Input<string>;
     /** The size of each pod's database connection pool (`DATABASE_POOL_MAX`): the pool alert rules' 100 %. @default 20 */
     readonly poolSize?: number;
+    /**
+     * What the Deployment waits for before it changes: the expand migration Job of the slot's build
+     * (components/releaseJobs.ts). Set on the Deployment itself, not on the Slot: a component's
+     * `dependsOn` is not inherited by its children. Pulumi's `parent` page
+     * (https://www.pulumi.com/docs/iac/concepts/resources/options/parent/) says only that a child
+     * "inherits additional resource options from its parent"; the options that are inherited say so on
+     * their own pages (`protect`, `retainOnDelete`: "The default is to inherit this value from the parent
+     * resource"), and `dependsOn`'s page (https://www.pulumi.com/docs/iac/concepts/resources/options/dependson/)
+     * says no such thing; the Node.js SDK (@pulumi/pulumi 3.248, runtime/resource.js) gathers a resource's
+     * explicit dependencies from its own `opts.dependsOn` only. A dependsOn-only dependency also keeps a
+     * replaced Job (delete before replace: it has a fixed name) from replacing the Deployment: the engine
+     * replaces a dependent only when an input of it changes (pulumi/pulumi#838). @default nothing
+     */
+    readonly waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 const DEFAULT_RESOURCES: SlotResources = {
@@ -78,6 +92,8 @@ export class Slot extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
     /** The slot's own public name, `<label>.<region>.cloudapp.azure.com`. */
     public readonly hostname: pulumi.Output<string>;
+    /** The slot's URL inside the cluster, `http://<service>.<namespace>.svc.cluster.local:<the Service's port>`: what hooks test. */
+    public readonly clusterUrl: pulumi.Output<string>;
 
     constructor(name: string, args: SlotArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slotshift:kubernetes:Slot", name, {}, opts);
@@ -195,7 +211,7 @@ export class Slot extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            args.waitFor === undefined ? { parent: this } : { parent: this, dependsOn: args.waitFor },
         );
 
         const service = (this.service = new Service(
@@ -228,6 +244,8 @@ export class Slot extends pulumi.ComponentResource {
 
         this.serviceName = service.metadata.name;
         this.hostname = pulumi.interpolate`${args.dnsLabel}.${args.location}.cloudapp.azure.com`;
-        this.registerOutputs({ serviceName: this.serviceName, hostname: this.hostname });
+        // The Service's own port (publicPort, to the container's "http"): in the cluster as outside it.
+        this.clusterUrl = pulumi.interpolate`http://${this.serviceName}.${args.namespace}.svc.cluster.local:${publicPort}`;
+        this.registerOutputs({ serviceName: this.serviceName, hostname: this.hostname, clusterUrl: this.clusterUrl });
     }
 }
