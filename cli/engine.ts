@@ -308,6 +308,11 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
 
     /** Whether a resource of `options.failing` was failed in this run. */
     let failedOnPurpose = false;
+    /** Resolved when a resource of `options.failing` is failed: the run is then bounded (below). */
+    let signalFailure: () => void = () => undefined;
+    const failure = new Promise<void>((resolve) => {
+        signalFailure = resolve;
+    });
     const mocks: pulumi.runtime.Mocks = {
         newResource(args) {
             if (args.type === "pulumi:pulumi:StackReference") {
@@ -321,6 +326,7 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
             }
             if (options.failing?.includes(args.name)) {
                 failedOnPurpose = true;
+                signalFailure();
                 throw new Error(`${args.type} ${args.name} failed (the offline engine was told to fail it)`);
             }
             const inputs = reveal(args.inputs) as Record<string, unknown>;
@@ -407,7 +413,12 @@ async function runPlan(options: PlanOptions): Promise<PlanResult> {
         return Promise.resolve();
     };
     try {
-        await pulumi.runtime.runInPulumiStack(program);
+        // After a resource failed on purpose, Pulumi's engine would cancel the update; under mocks the
+        // resources that wait on the failed one through dependsOn alone (a Deployment on its migration
+        // Job, a route on its hook) never register, and the stack never settles: the run is bounded then.
+        const run = pulumi.runtime.runInPulumiStack(program);
+        const afterFailure = failure.then(() => new Promise<void>((resolve) => setTimeout(resolve, 1000)));
+        await Promise.race([run, afterFailure]);
     } catch (e) {
         fail(e);
     }
