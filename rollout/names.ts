@@ -36,7 +36,12 @@ export interface NameInput {
     readonly namespace?: string;
     /** slotshift:traffic.dnsName, when set. */
     readonly dnsName?: string;
+    /** The release Jobs the config declares (components/releaseJobs.ts names them). */
+    readonly jobs?: { readonly expand: boolean; readonly contract: boolean; readonly preTraffic: boolean; readonly perStep: boolean };
 }
+
+/** The 10 hex digits that name a release Job by what it is for (components/releaseJobs.ts), as a stand-in of the longest. */
+const JOB_HASH = "0123456789";
 
 /** The prefix of a stack's resource names. */
 export function prefixOf(app: string, stack: string): string {
@@ -60,6 +65,20 @@ export function derivedNames(input: NameInput): DerivedName[] {
             { what: `the ${colour} Deployment, PodDisruptionBudget and Service`, name: `${input.app}-${colour}`, ...DNS_1035_LABEL },
             { what: `the ${colour} slot's public DNS label (<label>.<region>.cloudapp.azure.com)`, name: `${prefix}-${colour}`, ...AZURE_DNS_LABEL },
         );
+    }
+    // A Job's pods carry its name as a label value (batch.kubernetes.io/job-name): at most 63.
+    const job = (what: string, id: string): DerivedName => ({ what: `the ${what} Job`, name: `${input.app}-${id}-${JOB_HASH}`, ...DNS_1123_LABEL });
+    if (input.jobs?.expand) {
+        names.push(job("expand migration", "migrate"));
+    }
+    if (input.jobs?.contract) {
+        names.push(job("contract migration", "contract"));
+    }
+    if (input.jobs?.preTraffic) {
+        names.push(job("pre-traffic hook", "hook-pre"));
+    }
+    if (input.jobs?.perStep) {
+        names.push(job("per-step hook (at 100 %)", "hook-step-100"));
     }
     return names;
 }

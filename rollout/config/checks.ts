@@ -98,7 +98,18 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
         // Names the cloud would refuse are refused here, before anything is registered.
         id: "derived-names-are-valid",
         check: (c, _env, stack) =>
-            derivedNames({ app: c.app.name, stack, namespace: c.app.namespace, dnsName: c.traffic.dnsName }).flatMap((n) => {
+            derivedNames({
+                app: c.app.name,
+                stack,
+                namespace: c.app.namespace,
+                dnsName: c.traffic.dnsName,
+                jobs: {
+                    expand: c.migrations?.expand !== undefined,
+                    contract: c.migrations?.contract !== undefined,
+                    preTraffic: c.hooks?.preTraffic !== undefined,
+                    perStep: c.hooks?.perStep !== undefined,
+                },
+            }).flatMap((n) => {
                 if (n.name.length <= n.max && n.pattern.test(n.name)) {
                     return [];
                 }
