@@ -17,7 +17,9 @@
  *    (docs/RELEASE-PROCESS.md §5).
  * 4. The test suite's wall time.
  *
- *   npm run bench [-- --runs 7] [-- --no-suite]
+ * 2b. The same with migrations and hooks on: which resources (Jobs) each transition adds, changes, removes.
+ *
+ *   npm run bench [-- --runs 7] [-- --no-suite] [-- --blast-only]
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -26,7 +28,7 @@ import * as path from "path";
 import { PlanResult, plan } from "../cli/engine";
 import { ROUTING_TYPES, diffPlans } from "../cli/planDiff";
 import { readStackConfig } from "../cli/stackFile";
-import { aged, edited, walk } from "../test/helpers";
+import { aged, edited, walk, withKey } from "../test/helpers";
 import { parseStackConfig } from "../rollout/config";
 import { readRolloutState } from "../rollout/state";
 import { ALERT_PATH_GOAL_SECONDS, GATE_PATH_GOAL_SECONDS, alertPath, gatePath, renderComparison, renderPath } from "./safety";
@@ -189,6 +191,63 @@ async function blast(): Promise<string[]> {
     return lines;
 }
 
+/**
+ * The blast radius of a prod release with migrations and hooks (slotshift:migrations.expand,
+ * slotshift:hooks.preTraffic and .perStep): which resources each transition adds (a Job added is a
+ * Job run), changes and removes. Target: steps and rollbacks replace nothing and run no migration.
+ */
+async function blastWithJobs(): Promise<string[]> {
+    const green = (JSON.parse(readStackConfig(ROOT, "prod").config["slotshift:slots"]) as { green: unknown }).green;
+    const on = {
+        "slotshift:migrations": { databaseSecret: { name: "nextgen-market-db" }, expand: { command: ["node", "migrate.js", "expand"] } },
+        "slotshift:hooks": { preTraffic: { command: ["npm", "run", "smoke"] }, perStep: { command: ["npm", "run", "check"] } },
+    };
+    let config = edited("prod", { ...on, "slotshift:slots.green": {}, "slotshift:rollout.weight": 0 });
+    let previous: PlanResult | undefined;
+    const rows: [string, PlanResult, PlanResult, "step" | "other"][] = [];
+    const update = async (what: string, edits: Record<string, unknown> | ((p: PlanResult) => Record<string, unknown>), kind: "step" | "other" = "other") => {
+        const e = typeof edits === "function" ? edits(previous!) : edits;
+        for (const [k, v] of Object.entries(e)) {
+            config = withKey(config, k, v);
+        }
+        const p = await plan({ stack: "prod", root: ROOT, config, previous: previous && aged(previous.outputs, 60), resolveReferences: true });
+        if (!p.ok) {
+            throw new Error(`${what}: refused: ${p.error?.message}`);
+        }
+        if (previous !== undefined) {
+            rows.push([what, previous, p, kind]);
+        }
+        previous = p;
+    };
+    await update("stable on 1.0.0", {});
+    await update("stage 1.1.0 in green at 0 %", { "slotshift:slots.green": green });
+    await update("step 0 -> 5 %", { "slotshift:rollout.weight": 5 }, "step");
+    await update("step 5 -> 25 %", { "slotshift:rollout.weight": 25 }, "step");
+    await update("rollback from 25 %", { "slotshift:rollout.weight": 0 }, "step");
+    await update("retry: 0 -> 5 %", (p) => ({ "slotshift:rollout.weight": 5, "slotshift:rollout.retry": readRolloutState(p.outputs.rollout)!.aborted!.at }), "step");
+    for (const [from, to] of [[5, 25], [25, 50], [50, 100]]) {
+        await update(`step ${from} -> ${to} %`, { "slotshift:rollout.weight": to }, "step");
+    }
+    await update("finalize (green live, blue warm)", { "slotshift:rollout.live": "green", "slotshift:rollout.weight": 0 });
+    await update("decommission blue", { "slotshift:slots.blue.decommissioned": true });
+
+    const short = (k: string) => k.split("::")[1].replace(/^nextgen-market-prod-/, "");
+    const lines = ["", "Blast radius of a prod release with migrations and hooks (a Job added runs; target: steps and rollbacks replace nothing and run no migration):"];
+    lines.push(`  ${"transition".padEnd(34)} ${"replaced".padStart(8)}  added (runs) / changed / removed`);
+    for (const [what, a, b, kind] of rows) {
+        const custom = new Set([...a.resources, ...b.resources].filter((x) => x.custom).map((x) => `${x.type}::${x.name}`));
+        const d = diffPlans(a, b);
+        const added = d.added.filter((k) => custom.has(k));
+        const removed = d.removed.filter((k) => custom.has(k));
+        const changed = d.changed.filter((k) => custom.has(k) && !added.includes(k) && !removed.includes(k));
+        const migrations = added.filter((k) => k.includes("-migrate-"));
+        const ok = kind === "step" ? (d.replaced.length === 0 && migrations.length === 0 ? "yes" : "NO") : "";
+        const list = (ks: string[]) => (ks.length === 0 ? "-" : ks.map(short).join(", "));
+        lines.push(`  ${what.padEnd(34)} ${String(d.replaced.length).padStart(8)}  + ${list(added)} / ~ ${list(changed)} / - ${list(removed)}${ok ? `  meets target: ${ok}` : ""}`);
+    }
+    return lines;
+}
+
 /** Time-to-safety on the alert path, from prod's own settings at its first canary step. */
 async function safety(): Promise<string[]> {
     const steps = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }]);
@@ -228,8 +287,14 @@ function suite(): string[] {
 
 async function main(): Promise<void> {
     const out = (lines: string[]) => process.stdout.write(`${lines.join("\n")}\n`);
+    if (args.includes("--blast-only")) {
+        out(await blast());
+        out(await blastWithJobs());
+        return;
+    }
     out(await startup());
     out(await blast());
+    out(await blastWithJobs());
     out(await safety());
     if (!args.includes("--no-suite")) {
         out(suite());
