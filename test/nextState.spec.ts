@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { SlotColour, parseStackConfig } from "../rollout/config";
-import { Decision, decide, nextState } from "../rollout/decide";
+import { Decision, decide, forcedWarning, nextState } from "../rollout/decide";
 import { classify } from "../rollout/move";
 import { RolloutState } from "../rollout/state";
 import { edited, sourceLive } from "./helpers";
@@ -191,7 +191,23 @@ describe("the state each move leaves", () => {
         });
     });
 
+    it("records no retry for a move at 0 % with a retry in the file, nor for a step of another build", () => {
+        const d = walk(
+            "prod",
+            [w(0, 0, {}), w(5, 10, {}), w(0, 12, {}), { edits: { "slotshift:rollout.retry": at(12), "slotshift:slots.green.decommissioned": true }, minute: 20, expect: { transition: "decommission", aborted: null } }],
+            sourceLive("1.1.0", S),
+        );
+        expect(d.state.history.at(-1)).to.deep.include({ transition: "decommission", retried: false });
+    });
+
     describe("forcedPast: the refusal force let an update pass", () => {
+        it("is warned of naming the rule, its refusal, and how force goes back", () => {
+            expect(forcedWarning({ rule: "step-hold", message: "slotshift:rollout.weight is 25 but ..." })).to.equal(
+                "FORCED: slotshift:rollout.force is true and takes this update past rule step-hold, which would refuse it: slotshift:rollout.weight is 25 but .... " +
+                    "Set slotshift:rollout.force back to false after this update (every slotshift edit without --force does).",
+            );
+        });
+
         it("names the hold a forced step skipped, and is null when force skipped nothing or is off", () => {
             const d = walk("prod", [w(0, 0, {}), w(5, 10, {}), w(25, 11, {}, { "slotshift:rollout.force": true })], sourceLive("1.1.0", S));
             expect(d.forcedPast?.rule).to.equal("step-hold");

@@ -105,6 +105,23 @@ describe("the rollout state", () => {
             expect(readRolloutState(out)).to.deep.equal(out);
         });
 
+        it("reads aborted and history back, and fills what an older output lacks: no rollback recorded, no history, entries without flags not forced nor retried", () => {
+            const out = written({});
+            delete out.aborted;
+            delete out.history;
+            expect(readRolloutState(out)).to.deep.include({ aborted: null, history: [] });
+            const entry = { at: "2026-11-26T10:00:00.000Z", transition: "step", live: "blue", weight: 5, versions: { blue: "1.0.0", green: "1.1.0" } };
+            const aborted = { slot: "green", version: "1.1.0", build: null, at: "2026-11-26T10:05:00.000Z" };
+            const back = readRolloutState({ ...out, aborted, history: [entry, { ...entry, forced: true, retried: true }] })!;
+            expect(back.aborted).to.deep.equal(aborted);
+            expect(back.history).to.deep.equal([
+                { ...entry, forced: false, retried: false },
+                { ...entry, forced: true, retried: true },
+            ]);
+            expect(() => readRolloutState({ ...out, history: [{ ...entry, transition: "teleport" }] })).to.throw(/history\.0\.transition/);
+            expect(() => readRolloutState({ ...out, aborted: { ...aborted, slot: "red" } })).to.throw(/aborted\.slot/);
+        });
+
         it("fills what an older output lacks: no warm slot, builds, times or git shas, the transition unchanged, stepTakenAt long ago", () => {
             const out = written({});
             for (const k of ["gitShas", "warm", "stepTakenAt", "finalizedAt", "nextMoveAt", "warmUntil", "builds", "image", "pinTenants", "transition", "trafficSince"]) {
@@ -165,6 +182,8 @@ describe("the rollout state", () => {
 
         it("takes no slot for warm when the candidate is newer, decommissioned, carries traffic, or the strategy is direct", () => {
             expect(impliedState(prod()).warm).to.equal(null);
+            // A stack file records no rollback and no history: only outputs do.
+            expect(impliedState(prod())).to.deep.include({ aborted: null, history: [] });
             expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:slots.blue": { version: "1.1.0", gitSha: "a1b2c3d" } })).warm).to.equal(null);
             expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:slots.blue.decommissioned": true })).warm).to.equal(null);
             expect(impliedState(prod({ "slotshift:rollout.live": "green", "slotshift:rollout.weight": 5 })).warm).to.equal(null);
