@@ -188,7 +188,12 @@ export function nextState(m: Move): Decision {
     }
     const P = m.previous;
     const r = recorded(m);
-    const state = stateOf(m.cfg, r.warm);
+    const configured = stateOf(m.cfg, r.warm);
+    // A move that lowers the candidate's share changes routing only: its pods stay as they were, and a
+    // later update scales them to the share (rollout/config/capacity.ts).
+    const lowers = m.kind === "rollback" || m.kind === "rollback-after-finalize" || m.kind === "step-back";
+    const kept = (c: SlotColour) => (lowers && c === m.candidate && P !== undefined && configured.replicas[c] > 0 ? Math.max(configured.replicas[c], P.replicas[c]) : configured.replicas[c]);
+    const state = { ...configured, replicas: { blue: kept("blue"), green: kept("green") } };
     // When the candidate's build began carrying traffic: now when its weight leaves 0, kept while it
     // stays above 0 (its build cannot change meanwhile), null at 0. An alert is matched against it,
     // not against stepTakenAt, which every step moves (cli/alertRollback.ts).

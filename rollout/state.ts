@@ -203,6 +203,36 @@ export function nextStepAfter(weight: number, steps: readonly number[]): number 
     return steps.find((s) => s > weight);
 }
 
+/**
+ * The pods a canary's candidate needs for a share of traffic: the share of `app.replicas` plus
+ * `capacity.headroomPercent`, rounded up, at least 1, never more than `app.replicas`.
+ */
+export function podsForShare(cfg: SlotshiftConfig, weight: number): number {
+    const r = cfg.app.replicas;
+    const pods = Math.ceil((r * weight * (100 + cfg.capacity.headroomPercent)) / 10000 - 1e-9);
+    return Math.min(r, Math.max(1, pods));
+}
+
+/**
+ * The pods a slot runs by its config (rollout/config/capacity.ts): none when it does not run; the
+ * live slot, the warm slot, a blue-green candidate and a `full` canary's candidate `app.replicas`;
+ * a `proportional` canary's candidate the pods for its share, for its first step while staged at 0 %,
+ * and `app.replicas` from the last step on. With `app.autoscale` this is the autoscaler's minimum
+ * (raised to `autoscale.min`).
+ */
+export function slotReplicas(cfg: SlotshiftConfig, colour: SlotColour, warm: SlotColour | null): number {
+    if (!isRunning(cfg, colour)) {
+        return 0;
+    }
+    const r = cfg.rollout;
+    const floor = (n: number) => Math.max(n, cfg.app.autoscale?.min ?? 1);
+    if (colour === r.live || colour === warm || r.strategy !== "canary" || cfg.capacity.canaryScale === "full") {
+        return floor(cfg.app.replicas);
+    }
+    const last = r.steps[r.steps.length - 1];
+    return floor(r.weight >= last ? cfg.app.replicas : podsForShare(cfg, r.weight === 0 ? r.steps[0] : r.weight));
+}
+
 /** A slot's build as its config describes it: what must not change while the slot carries traffic. */
 export function buildOf(cfg: SlotshiftConfig, colour: SlotColour): string | null {
     const s = cfg.slots[colour];
@@ -261,7 +291,7 @@ export function stateOf(cfg: SlotshiftConfig, warm: SlotColour | null): ConfigSt
         gitShas: { blue: cfg.slots.blue.gitSha ?? null, green: cfg.slots.green.gitSha ?? null },
         builds: { blue: buildOf(cfg, "blue"), green: buildOf(cfg, "green") },
         image: cfg.app.image,
-        replicas: { blue: isRunning(cfg, "blue") ? cfg.app.replicas : 0, green: isRunning(cfg, "green") ? cfg.app.replicas : 0 },
+        replicas: { blue: slotReplicas(cfg, "blue", warm), green: slotReplicas(cfg, "green", warm) },
         phase,
         step,
         nextStep,

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig } from "../rollout/config";
 import { decide } from "../rollout/decide";
 import { ConfigError } from "../rollout/errors";
-import { RolloutState } from "../rollout/state";
+import { RolloutState, podsForShare } from "../rollout/state";
 import { versionPolicyViolation } from "../rollout/versions";
 import { compareVersions } from "../rollout/versions";
 import { CONTRACT_REQUIRES, World, allConfigs, digestOf, source } from "./space";
@@ -86,6 +86,11 @@ describe("the rollout state machine, searched exhaustively", function () {
                         expect(versionPolicyViolation("prod", s.versions[c]!), "prod runs a prerelease").to.equal(undefined);
                     }
                 }
+                // Capacity: the live slot runs all its pods; a candidate carrying traffic at least the pods of its share.
+                expect(s.replicas[s.live], "the live slot at full capacity").to.equal(to.cfg.app.replicas);
+                if (s.candidate !== null && s.weights[s.candidate] > 0) {
+                    expect(s.replicas[s.candidate], "the candidate's pods for its share").to.be.at.least(podsForShare(to.cfg, s.weights[s.candidate]));
+                }
                 // A build a rollback took traffic from takes traffic again only by a retry.
                 const A = P.aborted;
                 if (A !== null && s.live === P.live && s.candidate === A.slot && P.weights[A.slot] === 0 && s.weights[A.slot] > 0) {
@@ -114,7 +119,17 @@ describe("the rollout state machine, searched exhaustively", function () {
             const back = { ...cfg, rollout: { ...cfg.rollout, weight: 0, force: false } };
             const s = attempt(undefined, back, state, time + HOUR);
             expect(s, `rollback from ${JSON.stringify(world)}`).to.not.equal(undefined);
-            expect([s!.versions, s!.replicas, s!.digests, s!.live]).to.deep.equal([state.versions, state.replicas, state.digests, state.live]);
+            expect([s!.versions, s!.digests, s!.live]).to.deep.equal([state.versions, state.digests, state.live]);
+            // A rollback keeps every slot's pods; from 0 % the same edit is an unchanged update, which may
+            // scale a candidate a rollback left above its share down to it, and never up.
+            const cand = state.candidate;
+            if (cand !== null && state.weights[cand] > 0) {
+                expect(s!.replicas).to.deep.equal(state.replicas);
+            } else {
+                for (const c of SLOT_COLOURS) {
+                    expect(s!.replicas[c]).to.be.at.most(state.replicas[c]);
+                }
+            }
             rollbacks++;
         }
         console.log(`      (${configs.length} configs, ${seen.size} reachable states, ${tried} transitions tried, ${accepted} accepted, ${rollbacks} rollbacks checked)`);

@@ -82,7 +82,7 @@ describe("the state each move leaves", () => {
                 w(0, 50, { transition: "finalize", warm: "blue", warmUntil: at(80) }, { "slotshift:rollout.live": "green" }),
                 { edits: { "slotshift:slots.blue.decommissioned": true }, minute: 80, expect: { transition: "decommission", phase: "stable", warm: null, finalizedAt: null, warmUntil: null, stepTakenAt: at(50), pinTenants: false, replicas: { blue: 0, green: 3 } } },
                 { edits: {}, minute: 82, expect: { transition: "unchanged", replicas: { blue: 0, green: 3 } } },
-                { edits: { "slotshift:slots.blue.decommissioned": false }, minute: 84, expect: { transition: "stage", phase: "staged", replicas: { blue: 3, green: 3 }, pinTenants: true } },
+                { edits: { "slotshift:slots.blue.decommissioned": false }, minute: 84, expect: { transition: "stage", phase: "staged", replicas: { blue: 1, green: 3 }, pinTenants: true } },
                 { edits: { "slotshift:slots.blue.decommissioned": true }, minute: 86, expect: { transition: "decommission" } },
                 {
                     edits: { "slotshift:slots.blue": { version: "1.2.0", gitSha: "0c0ffee" } },

@@ -19,7 +19,8 @@ describe("the rollout state", () => {
     describe("stateOf: what a config puts the slots and the router in", () => {
         it("is staged with the candidate running at 0 %, the first step next", () => {
             const s = stateOf(prod(), null);
-            expect([s.phase, s.step, s.nextStep, s.candidate, s.weights, s.replicas]).to.deep.equal(["staged", 0, 5, "green", { blue: 100, green: 0 }, { blue: 3, green: 3 }]);
+            // A proportional canary's candidate runs the pods of its first step: 5 % of 3 plus 25 %, at least 1.
+            expect([s.phase, s.step, s.nextStep, s.candidate, s.weights, s.replicas]).to.deep.equal(["staged", 0, 5, "green", { blue: 100, green: 0 }, { blue: 3, green: 1 }]);
             expect(s.versions).to.deep.equal({ blue: "1.0.0", green: "1.1.0" });
             expect(s.gitShas).to.deep.equal({ blue: "a1b2c3d", green: "e4f5a6b" });
             expect(s.image).to.equal("ghcr.io/nextgen-market/nextgen-market");

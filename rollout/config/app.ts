@@ -24,6 +24,18 @@ export function appSchema(d: EnvironmentDefaults) {
          */
         livenessPath: urlPath("/api/live").optional(),
         replicas: intIn(1, 50).default(d.replicas),
+        /**
+         * A HorizontalPodAutoscaler per slot that runs: between `min` (raised to the slot's own floor,
+         * slotshift:capacity) and `max` pods, at `cpuPercent` of the pods' CPU requests. The
+         * Deployments then leave their replica count to it.
+         */
+        autoscale: z
+            .strictObject({
+                min: intIn(1, 100),
+                max: intIn(1, 100),
+                cpuPercent: intIn(1, 100, "a whole percentage from 1 to 100"),
+            })
+            .optional(),
         namespace: dnsLabel(63).optional(),
         /** Dev only: build this folder (relative to the project) and push the deploy tag, instead of looking it up. */
         buildContext: pattern(/^[A-Za-z0-9._/-]+$/, "a folder of the project, e.g. app", 200).optional(),

@@ -123,6 +123,13 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
             }),
     },
     {
+        id: "autoscale-min-at-most-max",
+        check: (c) => {
+            const a = c.app.autoscale;
+            return a !== undefined && a.min > a.max ? issue(["app", "autoscale", "min"], `at most slotshift:app.autoscale.max (${a.max})`) : [];
+        },
+    },
+    {
         id: "build-context-only-in-dev",
         check: (c, env) => (c.app.buildContext !== undefined && env !== "dev" ? issue(["app", "buildContext"], `unset outside dev: ${env} deploys the image that was built and promoted`) : []),
     },

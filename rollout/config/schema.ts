@@ -7,6 +7,7 @@ import { ENVIRONMENTS, Environment } from "../versions";
 import { alertsSchema } from "./alerts";
 import { analysisSchema } from "./analysis";
 import { appSchema } from "./app";
+import { capacitySchema } from "./capacity";
 import { CROSS_CHECKS } from "./checks";
 import { clusterSchema } from "./cluster";
 import { oneOf } from "./fields";
@@ -35,6 +36,7 @@ function familiesOf(env: Environment) {
         rollback: rollbackSchema(),
         migrations: migrationsSchema(),
         hooks: hooksSchema(),
+        capacity: capacitySchema(),
     });
 }
 
