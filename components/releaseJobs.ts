@@ -80,9 +80,10 @@ const JOB_NAME_MAX = 63;
  * The Jobs an update registers, from the config and the slot this update raises (`Decision.raising`).
  * Pure; `BlueGreenApp` registers exactly these.
  *
- * - expand (`migrations.expand`): one per build that runs (a slot with a version, not decommissioned),
- *   named by the build: a slot's Deployment waits for the Job of its build. Two slots running one build
- *   share it (its SLOT and APP_VERSION are the first slot's, blue before green).
+ * - expand (`migrations.expand`): one per build that runs (a slot with a version, not decommissioned)
+ *   and is in `expanded` (the decision's: deployed while migrations were declared), named by the
+ *   build: a slot's Deployment waits for the Job of its build. Two slots running one build share it;
+ *   nothing of a slot reaches it (no SLOT), so it stays as it is when one of them changes.
  * - pre-traffic (`hooks.preTraffic`): while the candidate's weight is above 0, named by its build: it
  *   runs when the weight leaves 0 and goes when it returns to 0.
  * - per-step (`hooks.perStep`): while the candidate's weight is above 0, named by its build and weight.
@@ -91,7 +92,7 @@ const JOB_NAME_MAX = 63;
  *
  * @throws Error naming the Job when a name would pass Kubernetes' 63 characters
  */
-export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null): ReleaseJobPlan {
+export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null, expanded?: readonly string[]): ReleaseJobPlan {
     const app = cfg.app.name;
     const r = cfg.rollout;
     const direct = r.strategy === "direct";
@@ -116,6 +117,11 @@ export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null)
             byBuild.set(build, [...(byBuild.get(build) ?? []), c]);
         }
         for (const [build, slots] of byBuild) {
+            // Only a build the decision says runs its expand (rollout output `expanded`): one deployed while
+            // migrations were declared, never one already running when they were first declared.
+            if (expanded !== undefined && !expanded.includes(shortHash(build))) {
+                continue;
+            }
             add({ kind: "expand", id: `migrate-${shortHash(build)}`, slot: slots[0], version: versionOf(slots[0]), slots, weight: null, command: expand.command, timeoutMinutes: expand.timeoutMinutes });
         }
     }
@@ -189,15 +195,18 @@ export function releaseJob(name: string, args: ReleaseJobArgs, opts: pulumi.Cust
     if (!migration && args.targetUrl === undefined) {
         throw new Error(`releaseJob ${name}: a ${job.kind} hook without targetUrl; allowed: the candidate's in-cluster Service URL`);
     }
+    // An expand is the build's, not a slot's: two slots may share it, and which ones may change.
     const env: k8s.core.v1.EnvVar[] = [
-        { name: "SLOT", value: job.slot },
+        ...(job.kind === "expand" ? [] : [{ name: "SLOT", value: job.slot }]),
         { name: "APP_VERSION", value: job.version },
         { name: "ENVIRONMENT", value: args.environment },
     ];
     if (migration) {
         env.push({ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: args.databaseSecret!.name, key: args.databaseSecret!.key } } });
     } else {
-        env.push({ name: "TARGET_URL", value: args.targetUrl! }, { name: "SLOTSHIFT_HOOK", value: job.kind });
+        // HOME on the writable /tmp: the root filesystem is read-only and uid 10001 has no home, so a test
+        // runner that writes to $HOME (caches, reports) would fail at HOME=/.
+        env.push({ name: "TARGET_URL", value: args.targetUrl! }, { name: "SLOTSHIFT_HOOK", value: job.kind }, { name: "HOME", value: "/tmp" });
         // The weight the step's routing sets, for a per-step hook only: a pre-traffic hook runs once while
         // the weight is above 0, so nothing of a step may reach it (a changed input would replace it: run it again).
         if (job.weight !== null) {
@@ -205,7 +214,7 @@ export function releaseJob(name: string, args: ReleaseJobArgs, opts: pulumi.Cust
         }
     }
     // The contract's Job outlives a finalize (live, and so its slot, changes): its labels say what it is for only.
-    const labels: Record<string, string> = job.kind === "contract" ? { app: args.app, "release-job": job.kind } : { app: args.app, slot: job.slot, "release-job": job.kind };
+    const labels: Record<string, string> = job.kind === "contract" || job.kind === "expand" ? { app: args.app, "release-job": job.kind } : { app: args.app, slot: job.slot, "release-job": job.kind };
     const deadline = job.timeoutMinutes * 60;
     const wait = `${job.timeoutMinutes + 2}m`;
     return new Job(
@@ -219,6 +228,11 @@ export function releaseJob(name: string, args: ReleaseJobArgs, opts: pulumi.Cust
             },
             spec: {
                 backoffLimit: 0,
+                // A pod evicted by a node drain, a preemption or an upgrade is not a failed migration or test:
+                // it does not count against backoffLimit, and the Job starts another (its steps are
+                // idempotent). https://kubernetes.io/docs/tasks/job/pod-failure-policy/ (GA in 1.31;
+                // restartPolicy must be Never).
+                podFailurePolicy: { rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] }] },
                 activeDeadlineSeconds: deadline,
                 template: {
                     metadata: { labels: { app: args.app, "release-job": job.kind } },

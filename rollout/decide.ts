@@ -19,7 +19,7 @@ import { SLOT_COLOURS, SlotColour, SlotshiftConfig } from "./config";
 import { ConfigError } from "./errors";
 import { DecisionContext, Move, classify, plus, sameBuild, versionOf } from "./move";
 import { RULES, Refusal } from "./rules";
-import { Aborted, HISTORY_LIMIT, HistoryEntry, RolloutState, buildOf, isRunning, stateOf } from "./state";
+import { Aborted, HISTORY_LIMIT, HistoryEntry, RolloutState, buildId, buildOf, isRunning, stateOf } from "./state";
 
 export type { DecisionContext } from "./move";
 
@@ -181,6 +181,31 @@ function historyAfter(m: Move, forced: boolean): readonly HistoryEntry[] {
     return [...before, entry].slice(-HISTORY_LIMIT);
 }
 
+/**
+ * The builds whose expand migration runs (as a Job) after this move: with `migrations.expand`
+ * declared, each running build that is new in its slot in this update (staged, updated in place, or
+ * any on a first deploy), and each that ran one before and still runs. A build that was running
+ * before migrations were declared gets none.
+ */
+function expandedAfter(m: Move): readonly string[] {
+    if (m.cfg.migrations?.expand === undefined) {
+        return [];
+    }
+    const P = m.previous;
+    const ids = new Set<string>();
+    for (const c of m.direct ? [m.live] : SLOT_COLOURS) {
+        const build = buildOf(m.cfg, c);
+        if (build === null || !isRunning(m.cfg, c)) {
+            continue;
+        }
+        const id = buildId(build);
+        if (P === undefined || !sameBuild(P, m.cfg, c) || (P.expanded ?? []).includes(id)) {
+            ids.add(id);
+        }
+    }
+    return [...ids].sort();
+}
+
 /** The state a move that every rule let pass leaves. */
 export function nextState(m: Move): Decision {
     if (m.kind === "flip") {
@@ -227,6 +252,7 @@ export function nextState(m: Move): Decision {
             transition: m.kind,
             aborted: abortedAfter(m),
             history: historyAfter(m, forced !== null),
+            expanded: expandedAfter(m),
         },
         knownDigests: knownDigests(m),
         raising,

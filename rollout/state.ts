@@ -2,6 +2,7 @@
  * The rollout state a stack is in, as the `rollout` output records it: the
  * contract the next update, the CLI and other stacks read. Pure.
  */
+import { createHash } from "crypto";
 import { z } from "zod";
 import { SLOT_COLOURS, STRATEGIES, SlotColour, SlotshiftConfig, Strategy, otherSlot } from "./config";
 import { slotWeights } from "./routing";
@@ -83,6 +84,17 @@ export interface RolloutState {
     readonly aborted: Aborted | null;
     /** The last transitions (not `unchanged`), oldest first, at most HISTORY_LIMIT. */
     readonly history: readonly HistoryEntry[];
+    /**
+     * The builds (`buildId`) whose expand migration runs as a Job while they run: each deployed while
+     * `slotshift:migrations.expand` was declared. A build already running when migrations were first
+     * declared is not among them: its image may have no migration command, and its schema is in place.
+     */
+    readonly expanded: readonly string[];
+}
+
+/** A build's short ID: the first 10 hex digits of the SHA-256 of its `builds` string (names its migration Job). */
+export function buildId(build: string): string {
+    return createHash("sha256").update(build).digest("hex").slice(0, 10);
 }
 
 /** A build a rollback took traffic from. */
@@ -155,6 +167,7 @@ const rolloutStateSchema = z.object({
         )
         .max(HISTORY_LIMIT * 5)
         .default([]),
+    expanded: z.array(z.string().regex(/^[0-9a-f]{10}$/)).max(2).default([]),
 }).transform((s) => ({ ...s, trafficSince: s.trafficSince === undefined ? trafficSinceOfOlder(s) : s.trafficSince }));
 
 /**
@@ -261,7 +274,7 @@ export function buildDifference(before: string | null, after: string | null): [s
 /** The parts of a rollout state that follow from a config and which slot is warm. */
 export type ConfigState = Omit<
     RolloutState,
-    "digests" | "stepTakenAt" | "trafficSince" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants" | "aborted" | "history"
+    "digests" | "stepTakenAt" | "trafficSince" | "finalizedAt" | "transition" | "nextMoveAt" | "warmUntil" | "pinTenants" | "aborted" | "history" | "expanded"
 >;
 
 /** What a config puts the slots and the router in, given the warm slot (if any). */
@@ -334,5 +347,6 @@ export function impliedState(cfg: SlotshiftConfig): RolloutState {
         transition: "unchanged",
         aborted: null,
         history: [],
+        expanded: [],
     };
 }

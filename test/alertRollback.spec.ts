@@ -40,6 +40,7 @@ const shifting: RolloutState = {
     transition: "step",
     aborted: null,
     history: [],
+    expanded: [],
 };
 const at = (over: Partial<RolloutState>): RolloutState => ({ ...shifting, ...over });
 

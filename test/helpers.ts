@@ -165,5 +165,6 @@ export function sourceLive(version: string, digest: string): RolloutState {
         transition: "unchanged",
         aborted: null,
         history: [],
+        expanded: [],
     };
 }

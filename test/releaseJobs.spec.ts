@@ -146,8 +146,8 @@ describe("release Jobs", function () {
             expect(metadata(green).name).to.equal(`nextgen-market-migrate-${GREEN_BUILD}`);
             expect(container(green).image).to.equal(deploymentImage(stage, "green"));
             expect(container(green).command).to.deep.equal(["node", "migrate.js", "expand"]);
+            // The build's, not a slot's: no SLOT (two slots may share it; which ones may change).
             expect(envOf(green)).to.deep.equal({
-                SLOT: "green",
                 APP_VERSION: "1.1.0",
                 ENVIRONMENT: "prod",
                 DATABASE_URL: { secretKeyRef: { name: "nextgen-market-db", key: "url" } },
@@ -156,7 +156,9 @@ describe("release Jobs", function () {
             expect(spec(green).ttlSecondsAfterFinished).to.equal(undefined);
             expect(spec(green).template.spec.restartPolicy).to.equal("Never");
             expect(metadata(green).annotations).to.deep.equal({ "pulumi.com/replaceUnready": "true" });
-            expect(metadata(green).labels).to.deep.equal({ app: "nextgen-market", slot: "green", "release-job": "expand" });
+            expect(metadata(green).labels).to.deep.equal({ app: "nextgen-market", "release-job": "expand" });
+            // A pod evicted by a drain is not a failed migration.
+            expect(spec(green)).to.deep.include({ podFailurePolicy: { rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] }] } });
             expect(options.get(green.name)).to.deep.include({ create: "12m", update: "12m" });
             expect(green.parent).to.equal("nextgen-market-prod");
             expect(green.provider).to.equal("nextgen-market-prod-cluster");
@@ -173,8 +175,22 @@ describe("release Jobs", function () {
             }
         });
 
-        it("runs for the live build too when migrations are first declared (it must be idempotent)", () => {
+        it("runs for every build of a first deploy, and is recorded in the rollout output's expanded", () => {
             expect(jobNames(release.stable)).to.deep.equal([`nextgen-market-prod-migrate-${BLUE_BUILD}`]);
+            expect((release.stable.outputs.rollout as { expanded: string[] }).expanded).to.deep.equal([BLUE_BUILD]);
+            expect((release.stage.outputs.rollout as { expanded: string[] }).expanded).to.deep.equal([BLUE_BUILD, GREEN_BUILD].sort());
+        });
+
+        it("does not run for a build already live when migrations are first declared: only for the next build staged", async () => {
+            const [before] = await walk("prod", [{ "slotshift:slots.green": {} }]);
+            const [declared, staged] = await walk("prod", [{ "slotshift:migrations": MIGRATIONS }, { "slotshift:slots.green": GREEN }], {
+                base: edited("prod", { "slotshift:slots.green": {} }),
+                previous: ok(before, "stable without migrations").outputs,
+            });
+            expect(jobNames(ok(declared, "migrations declared"))).to.deep.equal([]);
+            expect((declared.outputs.rollout as { expanded: string[] }).expanded).to.deep.equal([]);
+            expect(jobNames(ok(staged, "1.1.0 staged"))).to.deep.equal([`nextgen-market-prod-migrate-${GREEN_BUILD}`]);
+            expect(deployment(staged, "blue").dependsOn.filter((d) => d.includes("-migrate-"))).to.deep.equal([]);
         });
 
         it("is run by no step, rollback, retry or finalize: the expand Jobs keep their names and inputs", () => {
@@ -238,8 +254,8 @@ describe("release Jobs", function () {
             const pre = job(at5, `hook-pre-${GREEN_BUILD}`);
             const step = job(at5, `hook-step-5-${GREEN_BUILD}`);
             const target = "http://nextgen-market-green.nextgen-market-prod.svc.cluster.local:80";
-            expect(envOf(pre)).to.deep.equal({ SLOT: "green", APP_VERSION: "1.1.0", ENVIRONMENT: "prod", TARGET_URL: target, SLOTSHIFT_HOOK: "pre-traffic" });
-            expect(envOf(step)).to.deep.equal({ SLOT: "green", APP_VERSION: "1.1.0", ENVIRONMENT: "prod", TARGET_URL: target, SLOTSHIFT_HOOK: "per-step", SLOTSHIFT_WEIGHT: "5" });
+            expect(envOf(pre)).to.deep.equal({ SLOT: "green", APP_VERSION: "1.1.0", ENVIRONMENT: "prod", TARGET_URL: target, SLOTSHIFT_HOOK: "pre-traffic", HOME: "/tmp" });
+            expect(envOf(step)).to.deep.equal({ SLOT: "green", APP_VERSION: "1.1.0", ENVIRONMENT: "prod", TARGET_URL: target, SLOTSHIFT_HOOK: "per-step", HOME: "/tmp", SLOTSHIFT_WEIGHT: "5" });
             for (const h of [pre, step]) {
                 expect(container(h).image).to.equal(deploymentImage(at5, "green"));
                 expect(spec(h)).to.include({ backoffLimit: 0 });
@@ -441,8 +457,10 @@ describe("release Jobs", function () {
             const cfg = (weight: number) =>
                 parseStackConfig(edited("prod", { "slotshift:app.name": "a".repeat(38), "slotshift:hooks": HOOKS, "slotshift:rollout.weight": weight }), "prod");
             expect(releaseJobPlan(cfg(100), "green").jobs.map((j) => j.jobName.length)).to.deep.equal([58, 63]);
-            const long = parseStackConfig(edited("prod", { "slotshift:app.name": "a".repeat(39), "slotshift:hooks": HOOKS, "slotshift:rollout.weight": 100 }), "prod");
-            expect(() => releaseJobPlan(long, "green")).to.throw(/the per-step Job's name a{39}-hook-step-100-[0-9a-f]{10} has 64 characters; allowed: at most 63/);
+            // One character more is refused by the config, before anything is registered (rollout/names.ts).
+            expect(() => parseStackConfig(edited("prod", { "slotshift:app.name": "a".repeat(39), "slotshift:hooks": HOOKS, "slotshift:rollout.weight": 100 }), "prod")).to.throw(
+                /slotshift:app\.name is "a{39}"; allowed: a name that makes the per-step hook \(at 100 %\) Job valid: it would be "a{39}-hook-step-100-0123456789" \(64 characters\)/,
+            );
         });
     });
 

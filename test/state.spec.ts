@@ -12,7 +12,7 @@ const prod = (edits: Record<string, unknown> = {}) => parseStackConfig(edited("p
 /** A rollout output as a previous update wrote it. */
 function written(edits: Record<string, unknown>, extra: Partial<RolloutState> = {}): Record<string, unknown> {
     const s = stateOf(prod(edits), null);
-    return { ...s, digests: { blue: null, green: null }, stepTakenAt: "2026-11-26T10:00:00.000Z", trafficSince: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, pinTenants: false, transition: "step", aborted: null, history: [], ...extra };
+    return { ...s, digests: { blue: null, green: null }, stepTakenAt: "2026-11-26T10:00:00.000Z", trafficSince: null, finalizedAt: null, nextMoveAt: null, warmUntil: null, pinTenants: false, transition: "step", aborted: null, history: [], expanded: [], ...extra };
 }
 
 describe("the rollout state", () => {

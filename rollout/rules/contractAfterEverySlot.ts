@@ -1,4 +1,5 @@
 import { SlotColour } from "../config";
+import { SLOT_COLOURS } from "../config";
 import { Move, versionOf } from "../move";
 import { isRunning } from "../state";
 import { compareVersions } from "../versions";
@@ -22,7 +23,7 @@ const CONTRACT = { databaseSecret: { name: "nextgen-market-db" }, contract: { co
 export const contractAfterEverySlot: Rule = {
     id: "contract-after-every-slot",
     sentence:
-        "a contract migration (`migrations.contract`) is declared only while no slot that can take traffic (live, candidate, or the warm slot) runs a version older than its `requires`, and no such slot may be deployed while it is",
+        "a contract migration (`migrations.contract`) is declared only while no slot that can take traffic (live, candidate, or the warm slot) runs a version older than its `requires`, nor ran one in the previous update (its pods may still be stopping), and no such slot may be deployed while it is",
     example:
         "slotshift:migrations.contract.requires is 1.1.0 but blue (the warm slot, kept for an instant rollback until ...) runs 1.0.0, which the contract would break; ...",
     moves: ["first-deploy", "unchanged", "stage", "step", "jump", "step-back", "rollback", "decommission", "finalize", "rollback-after-finalize", "update-in-place"],
@@ -32,6 +33,20 @@ export const contractAfterEverySlot: Rule = {
             return undefined;
         }
         const colours: SlotColour[] = m.direct ? [m.live] : [m.live, m.candidate];
+        // A slot the previous update ran, older than required, still has pods (terminating ones too, which
+        // a Deployment scaled to 0 does not wait for) while this update runs: the contract waits for the
+        // next update, once its scale-down has been applied.
+        const P = m.previous;
+        for (const c of SLOT_COLOURS) {
+            const before = P?.versions[c] ?? null;
+            if (P !== undefined && P.replicas[c] > 0 && before !== null && compareVersions(before, requires) < 0 && !isRunning(m.cfg, c)) {
+                return refusal(
+                    "migrations.contract.requires",
+                    `slotshift:migrations.contract.requires is ${requires} but ${c} ran ${before} in the previous update, and its pods may still be stopping while this one runs; ` +
+                        `apply the scale-down first (pulumi up without the contract), then declare the contract`,
+                );
+            }
+        }
         for (const c of colours) {
             const v = versionOf(m.cfg, c);
             if (v === null || !isRunning(m.cfg, c) || compareVersions(v, requires) >= 0) {
@@ -68,16 +83,23 @@ export const contractAfterEverySlot: Rule = {
             updates: [
                 ...stepsTo(100),
                 finalize(50),
-                at(80, { "slotshift:slots.blue.decommissioned": true, "slotshift:migrations": CONTRACT }),
+                at(80, { "slotshift:slots.blue.decommissioned": true }),
+                at(85, { "slotshift:migrations": CONTRACT }),
                 at(90, { "slotshift:slots.blue.decommissioned": false, "slotshift:rollout.allowDowngrade": true }),
             ],
             refused: "slotshift:migrations.contract.requires",
             says: "blue (the candidate, at 0 %, a step away from traffic) runs 1.0.0",
         },
         {
-            what: "a contract requiring 1.1.0 declared with the decommission of the warm 1.0.0",
+            what: "a contract requiring 1.1.0 declared with the decommission of the warm 1.0.0, whose pods may still be stopping",
             updates: [...stepsTo(100), finalize(50), at(80, { "slotshift:slots.blue.decommissioned": true, "slotshift:migrations": CONTRACT })],
-            transition: "decommission",
+            refused: "slotshift:migrations.contract.requires",
+            says: "but blue ran 1.0.0 in the previous update",
+        },
+        {
+            what: "a contract requiring 1.1.0 in the update after the warm 1.0.0's decommission",
+            updates: [...stepsTo(100), finalize(50), at(80, { "slotshift:slots.blue.decommissioned": true }), at(85, { "slotshift:migrations": CONTRACT })],
+            transition: "unchanged",
         },
         { what: "a contract requiring what every running slot has", updates: [at(0, { "slotshift:migrations": { ...CONTRACT, contract: { ...CONTRACT.contract, requires: "1.0.0" } } })], transition: "first-deploy" },
     ],
