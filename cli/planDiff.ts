@@ -20,6 +20,7 @@ export const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
     "kubernetes:core/v1:Namespace": ["metadata.name"],
     "kubernetes:core/v1:Secret": ["metadata.name", "metadata.namespace", "type"],
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": ["metadata.name", "metadata.namespace"],
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["metadata.name", "metadata.namespace"],
     // A Job's pod template is immutable once created: any change of its spec replaces it (runs it again).
     "kubernetes:batch/v1:Job": ["metadata.name", "metadata.namespace", "spec"],
     "azure-native:resources:ResourceGroup": ["resourceGroupName", "location"],

@@ -127,7 +127,7 @@ export class BlueGreenApp extends pulumi.ComponentResource {
         const liveImage = images[r.live]!;
 
         // The release's Jobs (components/releaseJobs.ts): none without slotshift:migrations and slotshift:hooks.
-        const plan = releaseJobPlan(cfg, args.decision.raising);
+        const plan = releaseJobPlan(cfg, args.decision.raising, args.decision.state.expanded);
         const migrations = cfg.migrations;
         const registerJob = (job: PlannedJob, extra: { targetUrl?: pulumi.Input<string> }, dependsOn?: pulumi.Resource[]) =>
             releaseJob(
@@ -168,7 +168,14 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     image: image.ref,
                     version: s.version ?? null,
                     build: s.version === undefined ? undefined : buildMetadata({ ...s, environment: cfg.environment, version: s.version }),
-                    replicas: isRunning(cfg, colour) ? cfg.app.replicas : 0,
+                    // The decision sizes each slot (rollout/state.ts, slotReplicas): a proportional canary's
+                    // candidate to its share, scaled up in the same update as the share rises; the router below
+                    // waits for this Deployment, so the pods are ready before the share reaches them.
+                    replicas: args.decision.state.replicas[colour],
+                    ...(cfg.app.autoscale === undefined ? {} : { autoscale: { max: cfg.app.autoscale.max, cpuPercent: cfg.app.autoscale.cpuPercent } }),
+                    spread: cfg.capacity.spread,
+                    // With one slot (direct) there is no other slot to keep apart from.
+                    slotsApart: direct ? "off" : cfg.capacity.slotsApart,
                     port: cfg.app.port,
                     healthPath: cfg.app.healthPath,
                     livenessPath: cfg.app.livenessPath,
@@ -191,6 +198,12 @@ export class BlueGreenApp extends pulumi.ComponentResource {
             hookJobs.push(registerJob(job, { targetUrl: slots[job.slot].clusterUrl }, [slots[job.slot].deployment]));
         }
         const hookWait = (colour: SlotColour): pulumi.Resource[] => (plan.routerWaitsForHooks && colour === otherSlot(r.live) ? hookJobs : []);
+        // A slot's autoscaler, when it has one: routing changes only once its minimum (the decision's pods) is
+        // accepted. The pods it adds are the HPA controller's to start, after that (README, "What a stack deploys").
+        const autoscalerOf = (colour: SlotColour): pulumi.Resource[] => {
+            const hpa = slots[colour].autoscaler;
+            return hpa === undefined ? [] : [hpa];
+        };
         // The contract runs after this update's slot changes: it waits for every Deployment.
         for (const job of plan.jobs.filter((j) => j.kind === "contract")) {
             registerJob(job, {}, colours.map((c) => slots[c].deployment));
@@ -222,8 +235,8 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     slots: {
                         // Routing waits for the slot's pods and for its Service's public address, and on a step up
                         // of the candidate, for the hooks that test it.
-                        blue: { target: slots.blue.hostname, readyWhen: [slots.blue.deployment, slots.blue.service, ...hookWait("blue")] },
-                        green: { target: slots.green.hostname, readyWhen: [slots.green.deployment, slots.green.service, ...hookWait("green")] },
+                        blue: { target: slots.blue.hostname, readyWhen: [slots.blue.deployment, slots.blue.service, ...autoscalerOf("blue"), ...hookWait("blue")] },
+                        green: { target: slots.green.hostname, readyWhen: [slots.green.deployment, slots.green.service, ...autoscalerOf("green"), ...hookWait("green")] },
                     },
                 },
                 { parent: this },
@@ -246,7 +259,15 @@ export class BlueGreenApp extends pulumi.ComponentResource {
                     pinTenants: args.decision.state.pinTenants && isRunning(cfg, otherSlot(r.live)),
                     tenantHeader: cfg.traffic.tenantHeader,
                     pinnedTenants: cfg.traffic.pinnedTenants,
-                    readyWhen: [slots.blue.deployment, slots.green.deployment, slots.blue.service, slots.green.service, ...hookWait(otherSlot(r.live))],
+                    readyWhen: [
+                        slots.blue.deployment,
+                        slots.green.deployment,
+                        slots.blue.service,
+                        slots.green.service,
+                        ...autoscalerOf("blue"),
+                        ...autoscalerOf("green"),
+                        ...hookWait(otherSlot(r.live)),
+                    ],
                 },
                 { parent: this },
             );

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
+import { HorizontalPodAutoscaler } from "@pulumi/kubernetes/autoscaling/v2";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
-import { SlotColour } from "../rollout/config";
+import { SlotColour, otherSlot } from "../rollout/config";
 import { roleName } from "../rollout/alerts";
 import { labelValue } from "../rollout/routing";
 import { BuildMetadata } from "../rollout/versions";
@@ -29,8 +30,27 @@ export interface SlotArgs {
     readonly version: string | null;
     /** Build metadata of that version, carried as annotations. */
     readonly build?: BuildMetadata;
-    /** Pods to run: 0 for an empty or decommissioned slot, whose objects are kept. */
+    /**
+     * Pods to run: the rollout decision's `replicas` of this slot (rollout/state.ts, slotReplicas); 0 for an
+     * empty or decommissioned slot, whose objects are kept. With `autoscale`, the autoscaler's minimum.
+     */
     readonly replicas: number;
+    /**
+     * A HorizontalPodAutoscaler for the slot while it runs (replicas > 0): from `replicas` up to
+     * max(`max`, `replicas`) pods, at `cpuPercent` of the pods' CPU requests. The Deployment then leaves
+     * its replica count to it. @default none: the Deployment runs `replicas`
+     */
+    readonly autoscale?: { readonly max: number; readonly cpuPercent: number };
+    /**
+     * How the slot's pods spread over zones and nodes: `soft` (ScheduleAnyway) or `hard` (DoNotSchedule).
+     * @default soft
+     */
+    readonly spread?: "soft" | "hard";
+    /**
+     * The other slot's pods kept off this slot's nodes: `soft` (preferred), `hard` (required) or `off`.
+     * @default soft
+     */
+    readonly slotsApart?: "soft" | "hard" | "off";
     /** The port the container listens on. */
     readonly port: number;
     /** The path of the readiness and liveness probes. */
@@ -88,6 +108,11 @@ export class Slot extends pulumi.ComponentResource {
      * given it a public address, so routing that depends on it never points at a name with no address.
      */
     public readonly service: Service;
+    /**
+     * The slot's HorizontalPodAutoscaler, while it runs with `autoscale`. Routing may wait for it: its
+     * minimum is then accepted, though the pods it adds may still be starting (README, "What a stack deploys").
+     */
+    public readonly autoscaler?: HorizontalPodAutoscaler;
     /** The Service's name inside the namespace. */
     public readonly serviceName: pulumi.Output<string>;
     /** The slot's own public name, `<label>.<region>.cloudapp.azure.com`. */
@@ -106,6 +131,17 @@ export class Slot extends pulumi.ComponentResource {
         if (!/^[a-z][a-z0-9-]{1,61}[a-z0-9]$/.test(args.dnsLabel)) {
             throw new Error(`Slot ${name}: dnsLabel is ${JSON.stringify(args.dnsLabel)}; allowed: 3 to 63 of a-z, 0-9 and '-', starting with a letter`);
         }
+        const autoscale = args.autoscale;
+        if (autoscale !== undefined) {
+            if (!Number.isInteger(autoscale.max) || autoscale.max < 1) {
+                throw new Error(`Slot ${name}: autoscale.max is ${autoscale.max}; allowed: a whole number from 1`);
+            }
+            if (!Number.isInteger(autoscale.cpuPercent) || autoscale.cpuPercent < 1 || autoscale.cpuPercent > 100) {
+                throw new Error(`Slot ${name}: autoscale.cpuPercent is ${autoscale.cpuPercent}; allowed: 1 to 100`);
+            }
+        }
+        // An autoscaler only for a slot that runs: the HPA controller does not scale a target at 0 replicas.
+        const autoscaled = autoscale !== undefined && args.replicas > 0;
         const resources = args.resources ?? DEFAULT_RESOURCES;
         const publicPort = args.publicPort ?? 80;
         const objectName = `${args.app}-${args.colour}`;
@@ -120,12 +156,51 @@ export class Slot extends pulumi.ComponentResource {
             }
         }
 
+        // With an autoscaler the Deployment leaves `spec.replicas` out: the HPA controller writes it (through
+        // the scale subresource, as field manager kube-controller-manager). Pulumi's Kubernetes provider v4
+        // applies server-side and does not force conflicts unless asked (the `pulumi.com/patchForce`
+        // annotation: https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/,
+        // "Handle Field Conflicts on Existing Resources"), so a Deployment that kept setting `replicas` would
+        // fail its next update with "conflict with kube-controller-manager with subresource scale: .spec.replicas"
+        // once the autoscaler has scaled it (pulumi/pulumi-kubernetes#2491, #2569); Kubernetes' own advice is to
+        // remove `replicas` from the configuration (https://kubernetes.io/docs/reference/using-api/server-side-apply/,
+        // "Transferring ownership"). The same page names the cost: a field no other manager owns is reset to its
+        // default when the applier stops setting it, so the first update that drops `replicas` runs the
+        // Deployment at 1 pod until the autoscaler raises it to `minReplicas` (its sync period, 15 s by default,
+        // then the pods' start-up). A slot going from 0 to running passes through that harmlessly; turning
+        // autoscaling on for a running slot should hand `replicas` over first (the README says how).
+        // A slot at 0 sets `replicas: 0` again while the autoscaler may still own the field (its HPA is deleted
+        // only at the end of the update, and its ownership stays recorded on the object): with an autoscaler
+        // configured it forces, so decommissioning a slot never fails on that conflict.
+        const deploymentAnnotations: Record<string, string> = autoscale !== undefined && !autoscaled ? { ...annotations, "pulumi.com/patchForce": "true" } : annotations;
+        // Spread each slot's pods over zones and nodes, counted per ReplicaSet (`pod-template-hash`), so a
+        // rolling update spreads its new pods by themselves rather than around the old ones it replaces
+        // (https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/, matchLabelKeys;
+        // beta and on by default since Kubernetes 1.27, KEP-3243).
+        const whenUnsatisfiable = (args.spread ?? "soft") === "hard" ? "DoNotSchedule" : "ScheduleAnyway";
+        const topologySpreadConstraints = ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+            maxSkew: 1,
+            topologyKey,
+            whenUnsatisfiable,
+            labelSelector: { matchLabels: { ...selector } },
+            matchLabelKeys: ["pod-template-hash"],
+        }));
+        // The two slots kept off each other's nodes: a node lost takes at most one slot's pods with it.
+        const otherSlotPods = { labelSelector: { matchLabels: { app: args.app, slot: otherSlot(args.colour) } }, topologyKey: "kubernetes.io/hostname" };
+        const slotsApart = args.slotsApart ?? "soft";
+        const affinity =
+            slotsApart === "off"
+                ? undefined
+                : slotsApart === "hard"
+                  ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [otherSlotPods] } }
+                  : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: otherSlotPods }] } };
+
         this.deployment = new Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: objectName, namespace: args.namespace, labels, annotations },
+                metadata: { name: objectName, namespace: args.namespace, labels, annotations: deploymentAnnotations },
                 spec: {
-                    replicas: args.replicas,
+                    ...(autoscaled ? {} : { replicas: args.replicas }),
                     // The selector never holds the version: a selector cannot change in place.
                     selector: { matchLabels: selector },
                     // Never take a replica away before its replacement is ready.
@@ -145,6 +220,8 @@ export class Slot extends pulumi.ComponentResource {
                                 seccompProfile: { type: "RuntimeDefault" },
                             },
                             terminationGracePeriodSeconds: 30,
+                            topologySpreadConstraints,
+                            ...(affinity === undefined ? {} : { affinity }),
                             containers: [
                                 {
                                     name: args.app,
@@ -236,11 +313,42 @@ export class Slot extends pulumi.ComponentResource {
             `${name}-pdb`,
             {
                 metadata: { name: objectName, namespace: args.namespace, labels: selector },
-                // At most one pod away at a time for voluntary disruptions; never blocks a drain outright.
-                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+                spec: {
+                    // At most one pod away at a time for voluntary disruptions: a full slot keeps all but one
+                    // serving, and a drain is never blocked by it, since one healthy pod may always go, even a
+                    // 1-pod canary's only pod (its share then waits for the replacement's start-up).
+                    // minAvailable 1 would block every drain of a 1-pod slot.
+                    maxUnavailable: 1,
+                    // Pods that are not ready (a crash loop, a failing readiness probe) may always be evicted:
+                    // they serve nothing, and under the default (IfHealthyBudget) they would block a drain while
+                    // the slot is short of healthy pods. Recommended for drains by the Kubernetes docs
+                    // (https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy);
+                    // stable since Kubernetes 1.31 (KEP-3017).
+                    unhealthyPodEvictionPolicy: "AlwaysAllow",
+                    selector: { matchLabels: selector },
+                },
             },
             { parent: this },
         );
+
+        if (autoscaled) {
+            // The decision's pods are the autoscaler's floor; it never scales below them, so a proportional
+            // canary keeps at least the pods its share needs, and a full slot at least app.replicas.
+            this.autoscaler = new HorizontalPodAutoscaler(
+                `${name}-hpa`,
+                {
+                    metadata: { name: objectName, namespace: args.namespace, labels: selector },
+                    spec: {
+                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+                        minReplicas: args.replicas,
+                        maxReplicas: Math.max(autoscale.max, args.replicas),
+                        // Utilization is of the containers' CPU requests (`resources.requests.cpu`, always set here).
+                        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscale.cpuPercent } } }],
+                    },
+                },
+                { parent: this },
+            );
+        }
 
         this.serviceName = service.metadata.name;
         this.hostname = pulumi.interpolate`${args.dnsLabel}.${args.location}.cloudapp.azure.com`;

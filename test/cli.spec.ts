@@ -139,7 +139,8 @@ describe("the slotshift CLI", function () {
             expect(r.stdout).to.match(/^ {2}live {8}blue 1\.0\.0$/m);
             expect(r.stdout).to.contain("weight      green 1.1.0 at 50 % (step 3/4)");
             expect(r.stdout).to.match(/blue +stable +1\.0\.0 +a1b2c3d +- +50 % +3 pods/);
-            expect(r.stdout).to.match(/green +canary +1\.1\.0 +e4f5a6b +- +50 % +3 pods/);
+            // A proportional canary's candidate at 50 %: 3 x 50 % x 1.25 headroom, rounded up.
+            expect(r.stdout).to.match(/green +canary +1\.1\.0 +e4f5a6b +- +50 % +2 pods/);
             expect(r.stdout).to.contain("phase       progressing: green 1.1.0 carries 50 % (step 3/4)");
             expect(r.stdout).to.contain("view        the stack file only (Pulumi.prod.yaml)");
             expect(r.stdout).to.contain("slotshift next --stack prod");

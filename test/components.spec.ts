@@ -232,10 +232,20 @@ describe("components", () => {
     });
 
     describe("blast radius", () => {
-        it("from 25 % to 50 % changes the endpoints only", async () => {
+        it("from 25 % to 50 % changes the endpoints and scales the candidate (1 to 2 pods, proportional capacity), nothing else", async () => {
             const at25 = await prodAt(25);
             const at50 = await prodAt(50);
             const diff = changed(at25, at50);
+            expect(diff).to.deep.equal([
+                `${ENDPOINT}::nextgen-market-prod-traffic-blue`,
+                `${ENDPOINT}::nextgen-market-prod-traffic-green`,
+                "kubernetes:apps/v1:Deployment::nextgen-market-prod-green-deployment",
+            ]);
+        });
+
+        it("from 25 % to 50 % changes the endpoints only with full capacity", async () => {
+            const full = { "slotshift:capacity": { canaryScale: "full" } };
+            const diff = changed(await prodAt(25, full), await prodAt(50, full));
             expect(diff).to.deep.equal([`${ENDPOINT}::nextgen-market-prod-traffic-blue`, `${ENDPOINT}::nextgen-market-prod-traffic-green`]);
         });
 
