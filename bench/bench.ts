@@ -18,6 +18,7 @@
  * 4. The test suite's wall time.
  *
  * 2b. The same with migrations and hooks on: which resources (Jobs) each transition adds, changes, removes.
+ * 2c. Capacity: pod-minutes of a prod release and its peak pods over the live slot's, proportional and full.
  *
  *   npm run bench [-- --runs 7] [-- --no-suite] [-- --blast-only]
  */
@@ -170,7 +171,7 @@ async function blast(): Promise<string[]> {
     const after = await plan({ stack: "prod", root: ROOT, config: edited("prod", { "slotshift:rollout.live": "blue", "slotshift:rollout.weight": 0 }), previous: aged(finalized.outputs, 5), resolveReferences: true });
     rows.push(["rollback after finalize (blue live)", finalized, after, true]);
 
-    const lines = ["", `Blast radius of a prod release (${release[0].resources.filter((r) => r.custom).length} cloud resources; target: routing only and no replacement on every step and rollback):`];
+    const lines = ["", `Blast radius of a prod release (${release[0].resources.filter((r) => r.custom).length} cloud resources; target: no replacement, routing only on every rollback, routing and the candidate's scale on a step):`];
     lines.push(`  ${"transition".padEnd(36)} ${"changed".padStart(7)} ${"routing".padStart(7)} ${"other".padStart(5)} ${"replaced".padStart(8)}  meets target`);
     for (const [what, a, b, routingOnly] of rows) {
         for (const p of [a, b]) {
@@ -185,7 +186,9 @@ async function blast(): Promise<string[]> {
         const routing = changed.filter((k) => ROUTING_TYPES.has(k.split("::")[0])).length;
         const other = changed.length - routing;
         const replaced = d.replaced.length;
-        const ok = routingOnly ? (other === 0 && replaced === 0 ? "yes" : "NO") : replaced === 0 ? "no replacement" : "REPLACES";
+        // A forward step may also scale the candidate up (proportional capacity), before its share rises.
+        const scalesCandidate = what.startsWith("step") && changed.filter((k) => !ROUTING_TYPES.has(k.split("::")[0])).every((k) => k === "kubernetes:apps/v1:Deployment::nextgen-market-prod-green-deployment");
+        const ok = routingOnly ? ((other === 0 || scalesCandidate) && replaced === 0 ? (other === 0 ? "yes" : "yes (+ candidate scale)") : "NO") : replaced === 0 ? "no replacement" : "REPLACES";
         lines.push(`  ${what.padEnd(36)} ${String(changed.length).padStart(7)} ${String(routing).padStart(7)} ${String(other).padStart(5)} ${String(replaced).padStart(8)}  ${ok}`);
     }
     return lines;
@@ -248,6 +251,48 @@ async function blastWithJobs(): Promise<string[]> {
     return lines;
 }
 
+/**
+ * Capacity of a prod release (stage, 5, 25, 50, 100, finalize, the warm time): pods per phase from
+ * each plan's rollout output, the pod-minutes with each phase held as prod holds it (a step
+ * `minStepMinutes`, stage and 100 % the same, the warm time `warmMinutes`), and the peak pods over
+ * the live slot's own count, for proportional and full capacity.
+ */
+async function capacity(): Promise<string[]> {
+    const lines = ["", "Capacity of a prod release (pods from each update's rollout output; each phase held as prod holds it):"];
+    const cfg = parseStackConfig(edited("prod", {}), "prod");
+    const hold = cfg.rollout.minStepMinutes;
+    for (const scale of ["proportional", "full"] as const) {
+        const caps = { "slotshift:capacity": { canaryScale: scale } };
+        const plans = await walk("prod", [
+            { ...caps, "slotshift:rollout.weight": 0 },
+            { "slotshift:rollout.weight": 5 },
+            { "slotshift:rollout.weight": 25 },
+            { "slotshift:rollout.weight": 50 },
+            { "slotshift:rollout.weight": 100 },
+            { "slotshift:rollout.live": "green", "slotshift:rollout.weight": 0 },
+        ]);
+        const phases = ["stage", "5 %", "25 %", "50 %", "100 %", "finalize + warm"];
+        const minutes = [hold, hold, hold, hold, hold, cfg.rollout.warmMinutes];
+        let podMinutes = 0;
+        let peakAt5 = 0;
+        const cells: string[] = [];
+        plans.forEach((p, i) => {
+            if (!p.ok) {
+                throw new Error(`${scale} ${phases[i]}: refused: ${p.error?.message}`);
+            }
+            const s = readRolloutState(p.outputs.rollout)!;
+            const pods = s.replicas.blue + s.replicas.green;
+            podMinutes += pods * minutes[i];
+            if (phases[i] === "5 %") {
+                peakAt5 = pods / s.replicas[s.live];
+            }
+            cells.push(`${phases[i]} ${s.replicas[s.live]}+${s.replicas[s.candidate ?? s.live === "blue" ? "green" : "blue"]}`);
+        });
+        lines.push(`  ${scale.padEnd(13)} ${String(podMinutes).padStart(4)} pod-minutes; at 5 %: ${peakAt5.toFixed(2)} x the live slot's pods (goal <= 1.30 x)   [live+candidate: ${cells.join(", ")}]`);
+    }
+    return lines;
+}
+
 /** Time-to-safety on the alert path, from prod's own settings at its first canary step. */
 async function safety(): Promise<string[]> {
     const steps = await walk("prod", [{ "slotshift:rollout.weight": 0 }, { "slotshift:rollout.weight": 5 }]);
@@ -290,11 +335,13 @@ async function main(): Promise<void> {
     if (args.includes("--blast-only")) {
         out(await blast());
         out(await blastWithJobs());
+        out(await capacity());
         return;
     }
     out(await startup());
     out(await blast());
     out(await blastWithJobs());
+    out(await capacity());
     out(await safety());
     if (!args.includes("--no-suite")) {
         out(suite());
