@@ -358,8 +358,17 @@ function differs(desired: RolloutState, deployed: RolloutState): boolean {
     return (
         desired.live !== deployed.live ||
         desired.strategy !== deployed.strategy ||
-        (["blue", "green"] as const).some((c) => desired.weights[c] !== deployed.weights[c] || builds(c) || desired.replicas[c] !== deployed.replicas[c])
+        (["blue", "green"] as const).some((c) => desired.weights[c] !== deployed.weights[c] || builds(c) || podsDiffer(desired.replicas[c], deployed.replicas[c]))
     );
+}
+
+/**
+ * Whether a slot's pods differ in a way that needs an update of its own: it starts or stops running,
+ * or it needs more. Fewer running pods than deployed is a rollback's candidate kept whole (a rollback
+ * changes routing only): the next update scales it to its share, whatever it is.
+ */
+function podsDiffer(desired: number, deployed: number): boolean {
+    return (desired === 0) !== (deployed === 0) || desired > deployed;
 }
 
 /** A change the CLI can make, by its command's name. */

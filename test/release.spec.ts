@@ -11,7 +11,7 @@ import { aged, edited, planStack, stackConfig, walk, withKey } from "./helpers";
 const changed = (a: PlanResult, b: PlanResult) => diffPlans(a, b).changed;
 const nonRouting = (a: PlanResult, b: PlanResult) => diffPlans(a, b).nonRouting;
 
-const rollout = (r: PlanResult) => r.outputs.rollout as { phase: string; weights: Record<string, number>; live: string; transition: string; digests: Record<string, string>; warm: string | null };
+const rollout = (r: PlanResult) => r.outputs.rollout as { phase: string; weights: Record<string, number>; live: string; transition: string; digests: Record<string, string>; warm: string | null; replicas: Record<string, number> };
 
 describe("a prod release through the real program", function () {
     this.timeout(300000);
@@ -36,12 +36,15 @@ describe("a prod release through the real program", function () {
         expect(steps.map((s) => rollout(s).transition)).to.deep.equal(["first-deploy", "step", "step", "step", "step"]);
     });
 
-    it("changes only the endpoints at every step", () => {
+    it("changes only the endpoints at every step, and the candidate's pods where its share needs more (proportional capacity: 1, 1, 2, 3)", () => {
+        const scaled = ["nextgen-market-prod-green-deployment"];
         for (let i = 1; i < steps.length; i++) {
             const diff = changed(steps[i - 1], steps[i]);
             expect(diff.length, `step to ${weights[i]}`).to.be.greaterThan(0);
-            expect(nonRouting(steps[i - 1], steps[i]), `step to ${weights[i]}`).to.deep.equal([]);
+            const grows = rollout(steps[i]).replicas.green > rollout(steps[i - 1]).replicas.green;
+            expect(nonRouting(steps[i - 1], steps[i]).map((k) => k.split("::")[1]), `step to ${weights[i]}`).to.deep.equal(grows ? scaled : []);
         }
+        expect(steps.map((s) => rollout(s).replicas.green)).to.deep.equal([1, 1, 1, 2, 3]);
     });
 
     it("finalizes: green is live, blue stays warm at 0 %, and only routing changes", () => {
