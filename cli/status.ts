@@ -13,6 +13,7 @@ import { SlotColour, Strategy, otherSlot } from "../rollout/config";
 import { ConfigError } from "../rollout/errors";
 import { MoveKind, classify } from "../rollout/move";
 import { Aborted, HISTORY_LIMIT, HistoryEntry, RolloutState, impliedState } from "../rollout/state";
+import { Window as ReleaseWindow, describeWindow, isInside, nextOpening } from "../rollout/windows";
 import { decide } from "../rollout/decide";
 import { Change, StackView, applyChange, decommissionChange, finalizeChange, nextChange, retryChange, rollbackChange } from "./commands";
 import { UsageError } from "./stackFile";
@@ -190,6 +191,11 @@ export interface Status {
     readonly alternatives: readonly Suggestion[];
     /** What needs attention, one line each (printed after `!`). */
     readonly warnings: readonly string[];
+    /**
+     * The release windows (`slotshift:promotion.windows`) at `now`: whether a step may be taken now,
+     * the window that holds `now`, and when the next one opens; null when the stack has none.
+     */
+    readonly window: { readonly inside: boolean; readonly window: string | null; readonly nextOpening: string } | null;
 }
 
 /** Where the deployed view came from, or why it is not known; both optional. */
@@ -369,6 +375,15 @@ function differs(desired: RolloutState, deployed: RolloutState): boolean {
  */
 function podsDiffer(desired: number, deployed: number): boolean {
     return (desired === 0) !== (deployed === 0) || desired > deployed;
+}
+
+/** The release windows at an instant, for the status; null without any. */
+function windowAt(windows: readonly ReleaseWindow[] | undefined, now: Date): Status["window"] {
+    if (windows === undefined) {
+        return null;
+    }
+    const at = isInside(windows, now);
+    return { inside: at.inside, window: at.window === undefined ? null : describeWindow(at.window), nextOpening: nextOpening(windows, now).toISOString() };
 }
 
 /** A change the CLI can make, by its command's name. */
@@ -609,6 +624,7 @@ export function status(view: StackView, now: Date = new Date(), options: StatusO
         next,
         alternatives,
         warnings,
+        window: windowAt(cfg.promotion.windows, now),
     };
 
     /** The first legal move of the phase, and the other legal ones. */
@@ -822,6 +838,15 @@ export function renderStatus(s: Status): string {
         if (side.candidate !== null && side.weight > 0) {
             lines.push(`${label("analysis")}none recorded for this stack (slotshift analyze --stack ${s.stack})`);
         }
+    }
+
+    // The release windows.
+    if (s.window !== null) {
+        const w = s.window;
+        lines.push(
+            `${label("window")}${w.inside ? `inside ${w.window}: steps may be taken` : `outside every release window: steps are refused until ${clock(w.nextOpening, now)}`}` +
+                `${w.inside ? "" : " (slotshift:promotion.windows; rollbacks any time)"}`,
+        );
     }
 
     // What to do.

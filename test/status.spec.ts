@@ -446,6 +446,27 @@ describe("slotshift status", () => {
         });
     });
 
+    describe("release windows (slotshift:promotion.windows)", () => {
+        const withWindows = (r: Release, windows: unknown) =>
+            fs.writeFileSync(
+                path.join(r.dir, "Pulumi.prod.yaml"),
+                fs.readFileSync(path.join(r.dir, "Pulumi.prod.yaml"), "utf8").replace(/\n    from: staging\n(    windows: .*\n)?/, `\n    from: staging\n    windows: ${JSON.stringify(windows)}\n`),
+            );
+
+        it("says when the stack is outside every window and when the next opens; inside, which window holds now", () => {
+            const r = new Release();
+            r.up(-60);
+            withWindows(r, [{ days: ["sat", "sun"], start: "09:00", end: "17:00", timeZone: "Europe/Berlin" }]);
+            const out = r.status(0);
+            expect(out.window).to.deep.equal({ inside: false, window: null, nextOpening: "2026-11-28T08:00:00.000Z" });
+            expect(renderStatus(out)).to.contain("window      outside every release window: steps are refused until 2026-11-28 08:00:00Z (slotshift:promotion.windows; rollbacks any time)");
+            withWindows(r, [{ days: "mon-fri", start: "09:00", end: "17:00", timeZone: "Europe/Berlin" }]);
+            const inside = r.status(0);
+            expect(inside.window).to.deep.equal({ inside: true, window: "mon-fri 09:00-17:00 Europe/Berlin", nextOpening: "2026-11-26T10:00:00.000Z" });
+            expect(renderStatus(inside)).to.contain("window      inside mon-fri 09:00-17:00 Europe/Berlin: steps may be taken");
+        });
+    });
+
     describe("the Status JSON contract", () => {
         it("has the documented keys, in order", () => {
             const r = new Release();

@@ -2,12 +2,18 @@
 import { z } from "zod";
 import { pattern } from "./fields";
 import { EnvironmentDefaults } from "./kinds";
+import { windowsSchema } from "../windows";
 
 export function promotionSchema(d: EnvironmentDefaults) {
     return z
         .strictObject({
             from: pattern(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name, or organization/project/stack", 200).optional(),
+            /**
+             * The release windows (rollout/windows.ts): a move that raises the candidate's traffic is
+             * taken only inside one of them (rule raise-inside-a-window). Absent: any time.
+             */
+            windows: windowsSchema().optional(),
         })
         .prefault({})
-        .transform((p) => ({ from: p.from ?? d.promotionFrom }));
+        .transform((p) => ({ from: p.from ?? d.promotionFrom, windows: p.windows }));
 }

@@ -12,6 +12,7 @@ import { imageChangeNeedsForce } from "./imageChangeNeedsForce";
 import { liveFlipsOnlyAtFinalize } from "./liveFlipsOnlyAtFinalize";
 import { oneStepAtATime } from "./oneStepAtATime";
 import { promotionFromTheSource } from "./promotionFromTheSource";
+import { raiseInsideAWindow } from "./raiseInsideAWindow";
 import { retryAfterRollback } from "./retryAfterRollback";
 import { Rule } from "./rule";
 import { stagedBeforeTraffic } from "./stagedBeforeTraffic";
@@ -38,6 +39,7 @@ export const RULES: readonly Rule[] = [
     oneStepAtATime,
     stepHold,
     warmHold,
+    raiseInsideAWindow,
     // What may be deployed into the candidate.
     candidateNewerThanLive,
     promotionFromTheSource,
