@@ -1,6 +1,6 @@
 /** `slotshift:promotion`: the stack whose live version this one takes (prod from staging). */
 import { z } from "zod";
-import { pattern } from "./fields";
+import { intIn, pattern } from "./fields";
 import { EnvironmentDefaults } from "./kinds";
 import { windowsSchema } from "../windows";
 
@@ -13,7 +13,12 @@ export function promotionSchema(d: EnvironmentDefaults) {
              * taken only inside one of them (rule raise-inside-a-window). Absent: any time.
              */
             windows: windowsSchema().optional(),
+            /**
+             * Hours after which a step still carrying traffic is stale: the next step is refused (rule
+             * stale-step), so a release left half-way for days is looked at again. Absent: never.
+             */
+            staleAfterHours: intIn(1, 720, "whole hours from 1 to 720 (30 days)").optional(),
         })
         .prefault({})
-        .transform((p) => ({ from: p.from ?? d.promotionFrom, windows: p.windows }));
+        .transform((p) => ({ from: p.from ?? d.promotionFrom, windows: p.windows, staleAfterHours: p.staleAfterHours }));
 }

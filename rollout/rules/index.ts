@@ -16,6 +16,7 @@ import { raiseInsideAWindow } from "./raiseInsideAWindow";
 import { retryAfterRollback } from "./retryAfterRollback";
 import { Rule } from "./rule";
 import { stagedBeforeTraffic } from "./stagedBeforeTraffic";
+import { staleStep } from "./staleStep";
 import { stepHold } from "./stepHold";
 import { stepsChangeWithoutAStep } from "./stepsChangeWithoutAStep";
 import { strategyChangesAtZero } from "./strategyChangesAtZero";
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
     oneStepAtATime,
     stepHold,
     warmHold,
+    staleStep,
     raiseInsideAWindow,
     // What may be deployed into the candidate.
     candidateNewerThanLive,
