@@ -19,6 +19,7 @@ import { ENVIRONMENTS, Environment } from "./versions";
 import { alertsSecrets } from "./config/alerts";
 import { appSecrets } from "./config/app";
 import { NAMESPACE, SlotColour } from "./config/kinds";
+import { notificationsSecrets } from "./config/notifications";
 import { rollbackSecrets } from "./config/rollback";
 import { FAMILY_KEYS, schemaFor } from "./config/schema";
 
@@ -265,6 +266,7 @@ const SECRET_VALUES: readonly { readonly top: string; readonly path: readonly st
     ...alertsSecrets.map((s) => ({ ...s, top: "alerts", parentIsSecret: false })),
     ...appSecrets.map((s) => ({ ...s, top: "app", parentIsSecret: false })),
     ...rollbackSecrets.map((s) => ({ ...s, top: "rollback" })),
+    ...notificationsSecrets.map((s) => ({ ...s, top: "notifications", parentIsSecret: false })),
 ];
 
 /**

@@ -18,7 +18,12 @@ export function promotionSchema(d: EnvironmentDefaults) {
              * stale-step), so a release left half-way for days is looked at again. Absent: never.
              */
             staleAfterHours: intIn(1, 720, "whole hours from 1 to 720 (30 days)").optional(),
+            /**
+             * Hours an approval may wait: a step job whose run was queued longer ago does not deploy
+             * (`slotshift approval-age` in .github/workflows/step.yml). The release process: "Auto-reject after 24 hours".
+             */
+            approvalTimeoutHours: intIn(1, 720, "whole hours from 1 to 720 (30 days)").default(24),
         })
         .prefault({})
-        .transform((p) => ({ from: p.from ?? d.promotionFrom, windows: p.windows, staleAfterHours: p.staleAfterHours }));
+        .transform((p) => ({ from: p.from ?? d.promotionFrom, windows: p.windows, staleAfterHours: p.staleAfterHours, approvalTimeoutHours: p.approvalTimeoutHours }));
 }

@@ -14,6 +14,7 @@ import { oneOf } from "./fields";
 import { hooksSchema } from "./hooks";
 import { ENVIRONMENT_DEFAULTS } from "./kinds";
 import { migrationsSchema } from "./migrations";
+import { notificationsSchema } from "./notifications";
 import { promotionSchema } from "./promotion";
 import { rollbackSchema } from "./rollback";
 import { rolloutSchema } from "./rollout";
@@ -37,6 +38,7 @@ function familiesOf(env: Environment) {
         migrations: migrationsSchema(),
         hooks: hooksSchema(),
         capacity: capacitySchema(),
+        notifications: notificationsSchema(),
     });
 }
 
