@@ -12,6 +12,7 @@
  *   slotshift decommission --stack S
  *   slotshift plan     --stack S [--json] [--previous FILE] [--reference STACK=FILE]
  *   slotshift should-rollback --stack S --slot C --fired-at T --previous FILE [--signal X] [--json]
+ *   slotshift notify   --stack S --event step|rollback|analysis-failed|step-failed [--previous FILE] [--verdict V] [--strict]
  *   slotshift analyze  --stack S [--previous FILE] [--json] [--watch [--until hold|DURATION]] [--logs-endpoint URL]
  */
 import { spawnSync } from "child_process";
@@ -40,6 +41,7 @@ import {
 } from "./commands";
 import { StackOutputs } from "./engine";
 import { readDeployed } from "./deployed";
+import { NOTIFY_EXIT, registerNotify } from "./notify";
 import { renderHistory, renderStatus, status } from "./status";
 import { RegistryError } from "./registry";
 import { checkReferences, checkRolloutOutput, parseNow } from "./inputs";
@@ -57,6 +59,7 @@ export const EXIT = {
     inconclusive: ANALYZE_EXIT.inconclusive,
     analysisError: ANALYZE_EXIT.error,
     conflict: 8,
+    notifyFailed: NOTIFY_EXIT.failed,
     internal: 70,
 } as const;
 
@@ -74,6 +77,7 @@ Exit codes:
      workspace, a malformed answer, no answer in time): never a pass
   8  conflict: another slotshift edit holds the stack file's lock, or the file changed between
      this edit's read and its write (an editor, a git pull); nothing written: run it again
+ 11  notify --strict: a webhook post failed (without --strict a failed post is exit 0)
  70  internal error: a bug in slotshift (SLOTSHIFT_DEBUG=1 prints the stack trace); please report it
 
 What is deployed comes from --previous FILE (what 'pulumi stack output --json --stack S' writes), else
@@ -334,6 +338,9 @@ export async function main(
         .option("--now <time>", "analyse as at this ISO 8601 time: the window's end")
         .addHelpText("after", "\nCredentials: SLOTSHIFT_ANALYSIS_TOKEN (a bearer token for https://api.loganalytics.io), else DefaultAzureCredential.")
         .action(run((opts) => analyzeCommand(opts as unknown as AnalyzeOptions, { out, err, env })));
+    registerNotify(program, { out, err, env }, (c) => {
+        code = c;
+    });
     program
         .command("plan")
         .description("the offline plan (see: slotshift plan --help)")

@@ -233,4 +233,20 @@ describe("the operator's commands: retry, decommission, force for one edit", fun
             expect(fs.readdirSync(dir).filter((f) => f.includes("slotshift") && f.startsWith("."))).to.deep.equal([]);
         });
     });
+
+    describe("notify, through the slotshift command", () => {
+        it("writes the message to the job summary and says no webhook is configured, exit 0", async () => {
+            const dir = project();
+            const summary = path.join(dir, "summary.md");
+            const r = await runCli(dir, ["notify", "--stack", "prod", "--event", "rollback", "--run-url", "https://github.com/acme/market/actions/runs/1"], {
+                ...process.env,
+                GITHUB_STEP_SUMMARY: summary,
+                SLOTSHIFT_TEAMS_WEBHOOK_URL: "",
+                SLOTSHIFT_SLACK_WEBHOOK_URL: "",
+            });
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout + r.stderr).to.match(/no webhook configured/);
+            expect(fs.readFileSync(summary, "utf8")).to.contain("ROLLED BACK");
+        });
+    });
 });

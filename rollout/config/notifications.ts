@@ -14,7 +14,7 @@ export const notificationsSecrets = [
 export function notificationsSchema() {
     return z
         .strictObject({
-            /** A Teams incoming webhook (a Workflows webhook URL, or a connector's): posted a message card. */
+            /** A Teams incoming webhook (a Workflows webhook URL, or a connector's): posted an Adaptive Card. */
             teamsWebhookUrl: z.url({ protocol: /^https$/, error: "an https URL of a Teams incoming webhook, given as a Pulumi secret" }).optional(),
             /** A Slack incoming webhook (https://hooks.slack.com/services/...): posted `{ text }`. */
             slackWebhookUrl: z.url({ protocol: /^https$/, error: "an https URL of a Slack incoming webhook, given as a Pulumi secret" }).optional(),
