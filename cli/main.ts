@@ -12,6 +12,7 @@
  *   slotshift decommission --stack S
  *   slotshift plan     --stack S [--json] [--previous FILE] [--reference STACK=FILE]
  *   slotshift should-rollback --stack S --slot C --fired-at T --previous FILE [--signal X] [--json]
+ *   slotshift approval-age --stack S [--repository owner/name] [--run-id N]
  *   slotshift notify   --stack S --event step|rollback|analysis-failed|step-failed [--previous FILE] [--verdict V] [--strict]
  *   slotshift analyze  --stack S [--previous FILE] [--json] [--watch [--until hold|DURATION]] [--logs-endpoint URL]
  */
@@ -42,6 +43,7 @@ import {
 import { StackOutputs } from "./engine";
 import { readDeployed } from "./deployed";
 import { NOTIFY_EXIT, registerNotify } from "./notify";
+import { APPROVAL_EXIT, registerApproval } from "./approval";
 import { renderHistory, renderStatus, status } from "./status";
 import { RegistryError } from "./registry";
 import { checkReferences, checkRolloutOutput, parseNow } from "./inputs";
@@ -59,6 +61,8 @@ export const EXIT = {
     inconclusive: ANALYZE_EXIT.inconclusive,
     analysisError: ANALYZE_EXIT.error,
     conflict: 8,
+    approvalTooOld: APPROVAL_EXIT.over,
+    githubUnreadable: APPROVAL_EXIT.unreadable,
     notifyFailed: NOTIFY_EXIT.failed,
     internal: 70,
 } as const;
@@ -77,6 +81,8 @@ Exit codes:
      workspace, a malformed answer, no answer in time): never a pass
   8  conflict: another slotshift edit holds the stack file's lock, or the file changed between
      this edit's read and its write (an editor, a git pull); nothing written: run it again
+  9  approval-age: the run's approval waited longer than slotshift:promotion.approvalTimeoutHours
+ 10  approval-age: GitHub could not be read (never taken as approved)
  11  notify --strict: a webhook post failed (without --strict a failed post is exit 0)
  70  internal error: a bug in slotshift (SLOTSHIFT_DEBUG=1 prints the stack trace); please report it
 
@@ -339,6 +345,9 @@ export async function main(
         .addHelpText("after", "\nCredentials: SLOTSHIFT_ANALYSIS_TOKEN (a bearer token for https://api.loganalytics.io), else DefaultAzureCredential.")
         .action(run((opts) => analyzeCommand(opts as unknown as AnalyzeOptions, { out, err, env })));
     registerNotify(program, { out, err, env }, (c) => {
+        code = c;
+    });
+    registerApproval(program, { out, err, env }, (c) => {
         code = c;
     });
     program

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -367,7 +367,7 @@ describe("the pipelines", function () {
                 expect(job.uses, name).to.equal("./.github/workflows/step.yml");
                 expect(job.steps, name).to.equal(undefined);
                 // GITHUB_TOKEN reads only: the stack file is pushed with the GitHub App's token.
-                expect(job.permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+                expect(job.permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read", actions: "read" });
                 expect(job.secrets, name).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", SLOTSHIFT_APP_PRIVATE_KEY: "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}" });
             }
         });
@@ -457,8 +457,33 @@ describe("the pipelines", function () {
             expect(decision.if).to.equal("inputs.alert && steps.stack.outputs.exact == 'true'");
         });
 
+        it("checks the approval's age (slotshift approval-age) after the setup and before the hold, the edit and pulumi up, never for a rollback", () => {
+            const approvalAt = at((s) => s.id === "approval");
+            const approval = steps[approvalAt];
+            expect(approval.name).to.equal("Check the approval's age");
+            expect(approval.env).to.deep.equal({ GITHUB_TOKEN: "${{ github.token }}" });
+            expect(approval.run).to.contain('npx slotshift approval-age --stack "$STACK"');
+            const expectAt = at((s) => s.id === "expect");
+            expect(setupAt).to.be.lessThan(approvalAt);
+            for (const [what, i] of [["expect", expectAt], ["hold", holdAt], ["edit", editAt], ["pulumi up", upAt]] as const) {
+                expect(approvalAt, what).to.be.lessThan(i);
+            }
+            // Every step that writes, deploys or commits comes after it.
+            for (const s of steps.slice(0, approvalAt)) {
+                expect(s.run ?? "", s.name ?? s.uses).to.not.match(/npx slotshift (start|next|finalize|rollback|retry)\b|"\$\{args\[@\]\}"|pulumi up|commit-stack-file/);
+            }
+            const runs = (withInputs: Record<string, unknown>) => truthy(evaluate(approval.if!, { inputs: { ...defaults(), ...withInputs }, steps: { stack: { outputs: { exact: "true" } } } }));
+            for (const command of ["start", "next", "finalize"]) {
+                expect(runs({ stack: "prod", command, environment: "prod" }), command).to.equal(true);
+            }
+            expect(runs({ stack: "prod", command: "rollback", environment: "prod-rollback" }), "a rollback by hand").to.equal(false);
+            expect(runs({ stack: "prod", command: "rollback", environment: "prod-rollback", alert: true }), "an alert's rollback").to.equal(false);
+            expect(runs({ stack: "prod", command: "next", environment: "prod", alert: true }), "any alert").to.equal(false);
+        });
+
         it("runs every step after the decision only when it said go (or when there is no alert)", () => {
-            const later = steps.slice(decisionAt + 1);
+            // The approval's age is the one step after the decision that never runs for an alert (below).
+            const later = steps.slice(decisionAt + 1).filter((s) => s.id !== "approval");
             expect(later.length).to.be.greaterThan(4);
             const ctx = (alert: boolean, go: string | undefined) => ({
                 inputs: { ...defaults(), stack: "prod", command: "rollback", environment: "prod-rollback", alert, "wait-hold": true, smoke: "public", expect: "0".repeat(64), analyze: true },
@@ -513,7 +538,66 @@ describe("the pipelines", function () {
             const shims = path.join(work, "bin");
             fs.mkdirSync(shims);
             // npx slotshift is the project's bin; pulumi prints the outputs of a stack with green at 25 % since 10 minutes ago.
-            fs.writeFileSync(path.join(shims, "npx"), `#!/bin/sh\n[ "$1" = slotshift ] && shift\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, "bin/slotshift.js"))} "$@"\n`, { mode: 0o755 });
+            // Until cli/main.ts registers approval-age, the shim runs it through registerApproval alone, as main would.
+            const approvalRunner = path.join(work, "approval-age.js");
+            fs.writeFileSync(
+                approvalRunner,
+                `process.env.TS_NODE_PROJECT = ${JSON.stringify(path.join(ROOT, "tsconfig.json"))};
+const fromRoot = (m) => require(require.resolve(m, { paths: [${JSON.stringify(ROOT)}] }));
+fromRoot("ts-node/register/transpile-only");
+const { Command } = fromRoot("commander");
+const { registerApproval } = require(${JSON.stringify(path.join(ROOT, "cli/approval.ts"))});
+const { UsageError } = require(${JSON.stringify(path.join(ROOT, "cli/stackFile.ts"))});
+let code = 0;
+const program = new Command("slotshift").exitOverride();
+registerApproval(program, { out: process.stdout, err: process.stderr, env: process.env }, (c) => (code = c));
+program.parseAsync(process.argv.slice(2), { from: "user" }).then(
+    () => (process.exitCode = code),
+    (e) => { process.stderr.write("slotshift: " + e.message + "\\n"); process.exitCode = e instanceof UsageError || e.code ? 2 : 70; },
+);
+`,
+            );
+            fs.writeFileSync(
+                path.join(shims, "npx"),
+                `#!/bin/sh\n[ "$1" = slotshift ] && shift\n` +
+                    `if [ "$1" = approval-age ] && ! grep -q registerApproval ${JSON.stringify(path.join(ROOT, "cli/main.ts"))}; then exec ${JSON.stringify(process.execPath)} ${JSON.stringify(approvalRunner)} "$@"; fi\n` +
+                    `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, "bin/slotshift.js"))} "$@"\n`,
+                { mode: 0o755 },
+            );
+            /**
+             * GitHub's REST API on 127.0.0.1, in a process of its own (the steps run under spawnSync, which
+             * blocks this one): GET /repos/{owner}/{repo}/actions/runs/{run_id} answers run 1 as queued an
+             * hour ago, run 2 as queued 30 hours ago, run 3 with GitHub's 404, each at the time it is asked.
+             */
+            const GITHUB_STAND_IN = `
+const http = require("http");
+const server = http.createServer((req, res) => {
+    const m = /^\\/repos\\/octo-org\\/slotshift\\/actions\\/runs\\/([0-9]+)$/.exec(req.url);
+    const hours = m && { 1: 1, 2: 30 }[m[1]];
+    const at = (h) => new Date(Date.now() - h * 3600000).toISOString().replace(/\\.\\d{3}Z$/, "Z");
+    const body = hours
+        ? { id: Number(m[1]), status: "in_progress", run_attempt: 1, created_at: at(hours), run_started_at: at(hours) }
+        : { message: "Not Found", documentation_url: "https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run", status: "404" };
+    res.writeHead(hours ? 200 : 404, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify(body));
+});
+server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + server.address().port + "\\n"));
+`;
+            let gitHubUrl = "";
+            let gitHubProcess: ChildProcess | undefined;
+            before(async () => {
+                gitHubProcess = spawn(process.execPath, ["-e", GITHUB_STAND_IN], { stdio: ["ignore", "pipe", "inherit"] });
+                gitHubUrl = await new Promise<string>((resolve, reject) => {
+                    const timer = setTimeout(() => reject(new Error("the GitHub stand-in did not start in 10 s")), 10000);
+                    gitHubProcess!.stdout!.once("data", (d: Buffer) => {
+                        clearTimeout(timer);
+                        resolve(d.toString("utf8").trim());
+                    });
+                });
+            });
+            after(() => {
+                gitHubProcess?.kill();
+            });
             fs.writeFileSync(path.join(shims, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
             if (spawnSync("sh", ["-c", "command -v jq"]).status !== 0) {
                 fs.writeFileSync(path.join(shims, "jq"), "#!/bin/sh\ncat > /dev/null\n", { mode: 0o755 });
@@ -526,7 +610,7 @@ describe("the pipelines", function () {
             };
             fs.writeFileSync(outputs, JSON.stringify({ rollout }));
             /** The steps that run here; the others (checkout, the edit, pulumi up, commit, smoke) are only recorded as reached. */
-            const RUN = new Set(["stack", "alert"]);
+            const RUN = new Set(["stack", "alert", "approval"]);
 
             interface Run {
                 /** The steps reached, by id or name; undefined when rollback.yml's if: skips the job. */
@@ -542,7 +626,7 @@ describe("the pipelines", function () {
             }
 
             /** step.yml as one job: each step's if: evaluated as GitHub would, the run: steps above executed. */
-            function runStep(withInputs: Record<string, unknown>, opts: { pulumiFails?: boolean } = {}): Run {
+            function runStep(withInputs: Record<string, unknown>, opts: { pulumiFails?: boolean; runId?: string } = {}): Run {
                 const dir = fs.mkdtempSync(path.join(work, "run-"));
                 for (const f of fs.readdirSync(ROOT).filter((x) => /^Pulumi(\..+)?\.yaml$/.test(x))) {
                     fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
@@ -550,7 +634,7 @@ describe("the pipelines", function () {
                 const file = (n: string) => path.join(dir, n);
                 const read = (n: string) => (fs.existsSync(file(n)) ? fs.readFileSync(file(n), "utf8") : "");
                 const inputs = { ...defaults(), ...withInputs };
-                const ctx: Ctx = { inputs, steps: {} as Record<string, { outputs: Record<string, string> }> };
+                const ctx: Ctx = { inputs, github: { token: "ghs_jobToken" }, steps: {} as Record<string, { outputs: Record<string, string> }> };
                 // The job's env that the scripts read (the rest is cloud credentials and variables).
                 const jobEnv = { STACK: template(job.env.STACK, ctx) };
                 const r: Run = { reached: [], status: {}, outputs: {}, stdout: "", stderr: "", summary: "", pulumi: "", pwned: false };
@@ -563,6 +647,10 @@ describe("the pipelines", function () {
                         encoding: "utf8",
                         env: {
                             PATH: `${shims}:${process.env.PATH}`,
+                            // What the runner sets for every job; the API is the stand-in above.
+                            GITHUB_REPOSITORY: "octo-org/slotshift",
+                            GITHUB_RUN_ID: opts.runId ?? "1",
+                            GITHUB_API_URL: gitHubUrl,
                             GITHUB_OUTPUT: out,
                             GITHUB_STEP_SUMMARY: file("summary"),
                             PULUMI_CALLS: file("pulumi-calls"),
@@ -709,6 +797,43 @@ describe("the pipelines", function () {
                 expect(db.outputs.alert).to.equal("go=false\n");
             });
 
+            it("checks the approval's age of a release step before its edit: within the limit the job goes on", () => {
+                for (const command of ["start", "next", "finalize"]) {
+                    const r = runStep({ stack: "prod", command, environment: "prod", version: "1.2.0", sha: "abc1234" }, { runId: "1" });
+                    expect(r.failed, r.stdout + r.stderr).to.equal(undefined);
+                    expect(r.status.approval, command).to.equal(0);
+                    expect(r.stdout).to.match(/^approved within the limit: queued at \S+, 1 h 0 min ago \(limit 24 h\)$/m);
+                    expect(r.reached, command).to.deep.equal(["stack", "checkout", "setup", "approval", ...ACTED]);
+                }
+            });
+
+            it("stops a step whose approval is older than the limit, or whose run GitHub cannot read, before the edit and pulumi up, with the command's line", () => {
+                const old = runStep({ stack: "prod", command: "next", environment: "prod" }, { runId: "2" });
+                expect(old.failed).to.equal("approval");
+                expect(old.status.approval).to.equal(1);
+                expect(old.reached).to.deep.equal(["stack", "checkout", "setup", "approval"]);
+                expect(old.stdout).to.match(/^::error::approval too old: queued at \S+, 30 h 0 min ago, longer than slotshift:promotion.approvalTimeoutHours \(24 h\); re-run the job to deploy now: .*$/m);
+                expect(old.pulumi, "only the setup's read").to.equal(READ("prod"));
+                const unreadable = runStep({ stack: "staging", command: "start", environment: "staging", version: "1.2.0", sha: "abc1234" }, { runId: "3" });
+                expect(unreadable.failed).to.equal("approval");
+                expect(unreadable.reached).to.deep.equal(["stack", "checkout", "setup", "approval"]);
+                expect(unreadable.stdout).to.match(/^::error::slotshift approval-age: GitHub could not be read, so the approval's age is unknown \(never taken as approved\): .*404 Not Found/m);
+                expect(unreadable.pulumi).to.equal(READ("staging"));
+            });
+
+            it("never checks the approval's age of a rollback: from an alert (whatever it decided) or by hand", () => {
+                const r = runDispatch({ stack: "prod", slot: "green", signal: "error-rate", firedAt: recent() }, {});
+                expect(r.failed, r.stderr).to.equal(undefined);
+                expect(r.reached).to.deep.equal([...DECIDED, ...ACTED]);
+                // Even with a run GitHub says was queued 30 hours ago, a rollback goes on.
+                const byHand = runStep({ stack: "prod", command: "rollback", environment: "prod-rollback" }, { runId: "2" });
+                expect(byHand.failed, byHand.stderr).to.equal(undefined);
+                expect(byHand.reached).to.deep.equal(["stack", "checkout", "setup", ...ACTED]);
+                const alert = runStep({ stack: "prod", command: "rollback", environment: "prod-rollback", alert: true, "alert-slot": "green", "alert-fired-at": recent() }, { runId: "2" });
+                expect(alert.failed, alert.stderr).to.equal(undefined);
+                expect(alert.reached).to.not.include("approval");
+            });
+
             it("fails a caller's unknown or wrong-case stack when there is no alert", () => {
                 const r = runStep({ stack: "Prod", command: "rollback", environment: "prod-rollback" });
                 expect(r.failed).to.equal("stack");
@@ -828,9 +953,11 @@ describe("the pipelines", function () {
             expect(checkout.with).to.include({ "persist-credentials": false, "fetch-depth": 0 });
             expect(checkout.with).to.not.have.property("token");
             // GITHUB_TOKEN only reads, in step.yml and in every caller; each passes the app's key.
-            expect((step as unknown as { permissions: Record<string, string> }).permissions).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+            // actions: read for slotshift approval-age's read of the run; a called workflow gets at most
+            // what its caller grants (else the run fails at startup), so every caller grants it too.
+            expect((step as unknown as { permissions: Record<string, string> }).permissions).to.deep.equal({ contents: "read", "id-token": "write", packages: "read", actions: "read" });
             for (const [name, j] of callers()) {
-                expect((j as Job & { permissions?: Record<string, string> }).permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read" });
+                expect((j as Job & { permissions?: Record<string, string> }).permissions, name).to.deep.equal({ contents: "read", "id-token": "write", packages: "read", actions: "read" });
                 expect((j as Job & { secrets?: Record<string, string> }).secrets, name).to.include({ SLOTSHIFT_APP_PRIVATE_KEY: "${{ secrets.SLOTSHIFT_APP_PRIVATE_KEY }}" });
             }
             // [skip ci] on the pushed commit; pull --rebase before every push.
