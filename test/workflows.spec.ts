@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { FakeWebhooks } from "./fakes/webhooks";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -671,8 +672,8 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
                 };
                 const stepsCtx = ctx.steps as Record<string, { outputs: Record<string, string> }>;
                 for (const s of steps) {
-                    if (r.failed !== undefined) {
-                        break; // every later step's if: implies success()
+                    if (r.failed !== undefined && !(s.if ?? "").includes("always()")) {
+                        continue; // a later step's if: implies success(), unless it says always()
                     }
                     if (s.if !== undefined && !truthy(evaluate(s.if, ctx))) {
                         continue;
@@ -708,7 +709,7 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
             }
 
             const recent = () => new Date(Date.now() - 5 * 60000).toISOString();
-            const ACTED = ["slotshift ${{ inputs.command }}", "up", "app-token", "Commit the stack file", "Smoke test"];
+            const ACTED = ["slotshift ${{ inputs.command }}", "up", "app-token", "Commit the stack file", "Smoke test", "Notify"];
             const DECIDED = ["stack", "checkout", "setup", "alert"];
             /** What the setup asks pulumi: whether an update is in progress (settle), then the outputs. */
             const READ = (stack: string) => `stack ls --json\nstack output --json --stack ${stack}\n`;
@@ -802,7 +803,7 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
                     const r = runStep({ stack: "prod", command, environment: "prod", version: "1.2.0", sha: "abc1234" }, { runId: "1" });
                     expect(r.failed, r.stdout + r.stderr).to.equal(undefined);
                     expect(r.status.approval, command).to.equal(0);
-                    expect(r.stdout).to.match(/^approved within the limit: queued at \S+, 1 h 0 min ago \(limit 24 h\)$/m);
+                    expect(r.stdout).to.match(/^approved within the limit: queued at \S+, 1 h [0-9]+ min ago \(limit 24 h\)$/m);
                     expect(r.reached, command).to.deep.equal(["stack", "checkout", "setup", "approval", ...ACTED]);
                 }
             });
@@ -811,12 +812,13 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
                 const old = runStep({ stack: "prod", command: "next", environment: "prod" }, { runId: "2" });
                 expect(old.failed).to.equal("approval");
                 expect(old.status.approval).to.equal(1);
-                expect(old.reached).to.deep.equal(["stack", "checkout", "setup", "approval"]);
+                // A step stopped by its approval's age is still said: Notify runs always().
+                expect(old.reached).to.deep.equal(["stack", "checkout", "setup", "approval", "Notify"]);
                 expect(old.stdout).to.match(/^::error::approval too old: queued at \S+, 30 h 0 min ago, longer than slotshift:promotion.approvalTimeoutHours \(24 h\); re-run the job to deploy now: .*$/m);
                 expect(old.pulumi, "only the setup's read").to.equal(READ("prod"));
                 const unreadable = runStep({ stack: "staging", command: "start", environment: "staging", version: "1.2.0", sha: "abc1234" }, { runId: "3" });
                 expect(unreadable.failed).to.equal("approval");
-                expect(unreadable.reached).to.deep.equal(["stack", "checkout", "setup", "approval"]);
+                expect(unreadable.reached).to.deep.equal(["stack", "checkout", "setup", "approval", "Notify"]);
                 expect(unreadable.stdout).to.match(/^::error::slotshift approval-age: GitHub could not be read, so the approval's age is unknown \(never taken as approved\): .*404 Not Found/m);
                 expect(unreadable.pulumi).to.equal(READ("staging"));
             });
@@ -838,8 +840,9 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
                 const r = runStep({ stack: "Prod", command: "rollback", environment: "prod-rollback" });
                 expect(r.failed).to.equal("stack");
                 expect(r.status.stack).to.equal(1);
-                expect(r.reached).to.deep.equal(["stack"]);
-                expect(r.pulumi).to.equal("");
+                expect(r.reached).to.deep.equal(["stack", "Notify"]);
+                // Notify asks pulumi only for the stack's webhooks; nothing else of the stack is read.
+                expect(r.pulumi.split("\n").filter((l) => l !== "" && !l.startsWith("config get "))).to.deep.equal([]);
                 const ok = runStep({ stack: "prod", command: "rollback", environment: "prod-rollback" });
                 expect(ok.failed, ok.stderr).to.equal(undefined);
                 expect(ok.reached).to.deep.equal(["stack", "checkout", "setup", ...ACTED]);
@@ -1027,6 +1030,60 @@ server.listen(0, "127.0.0.1", () => process.stdout.write("http://127.0.0.1:" + s
             return { dir, env, file, calls, output };
         }
         const ups = (calls: string[]) => calls.filter((c) => c.startsWith("up "));
+
+        describe("Notify: the job summary always, the stack's webhooks read from its config and masked, never a failure", () => {
+            const notifyScript = script((s) => s.name === "Notify");
+            /** Runs a script without blocking the event loop: the webhook stand-in answers in this process. */
+            const runAsync = (body: string, cwd: string, env: Record<string, string>) =>
+                new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+                    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "slotshift-script-")), "step.sh");
+                    fs.writeFileSync(file, body);
+                    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, env });
+                    let stdout = "";
+                    let stderr = "";
+                    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+                    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                    child.on("close", (status) => resolve({ status, stdout, stderr }));
+                });
+
+            it("posts the step to the Slack webhook pulumi config holds, masks it, writes the summary; a failing post fails nothing", async () => {
+                const hooks = new FakeWebhooks();
+                await hooks.start();
+                try {
+                    const good = hooks.slack("/services/T0/B0/SECRETSECRET");
+                    for (const [url, posts] of [[good, 1], [`${good}-gone`, 0]] as const) {
+                        const w = workspace(AT50);
+                        const bin = path.join(w.dir, "bin");
+                        // pulumi config get answers the webhook; npx runs this repository's slotshift.
+                        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$PULUMI_CALLS"\ncase "$*" in *slackWebhookUrl*) echo "${url}" ;; esac\n`, { mode: 0o755 });
+                        fs.writeFileSync(path.join(bin, "npx"), `#!/bin/sh\n[ "$1" = slotshift ] || exit 3\nshift\nexec node "${path.join(ROOT, "bin", "slotshift.js")}" "$@"\n`, { mode: 0o755 });
+                        for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]) {
+                            fs.copyFileSync(path.join(ROOT, f), path.join(w.dir, f));
+                        }
+                        // What pulumi up left: prod with green 1.1.0 at 50 %, as the program writes it.
+                        const deployed = {
+                            rollout: {
+                                strategy: "canary", live: "blue", candidate: "green", weights: { blue: 50, green: 50 }, versions: { blue: "1.0.0", green: "1.1.0" },
+                                digests: { blue: null, green: null }, replicas: { blue: 3, green: 2 }, phase: "shifting", step: 3, nextStep: 100, steps: [5, 25, 50, 100],
+                                stepTakenAt: new Date(Date.now() - 60000).toISOString(), transition: "step",
+                            },
+                        };
+                        fs.writeFileSync(path.join(w.dir, ".slotshift/deployed.json"), JSON.stringify(deployed));
+                        const summary = path.join(w.dir, "summary");
+                        const before = hooks.to("/services/T0/B0/SECRETSECRET").length;
+                        const r = await runAsync(notifyScript, w.dir, w.env({ JOB_STATUS: "success", GATE: "", GITHUB_STEP_SUMMARY: summary }));
+                        expect(r.status, r.stdout + r.stderr).to.equal(0);
+                        expect(r.stdout).to.contain(`::add-mask::${url}`);
+                        expect(r.stdout.replace(`::add-mask::${url}`, "")).to.not.contain("SECRETSECRET");
+                        expect(fs.readFileSync(summary, "utf8")).to.contain("prod: green 1.1.0 at 50 %");
+                        expect(hooks.to("/services/T0/B0/SECRETSECRET").length - before).to.equal(posts);
+                        expect(w.calls().filter((c) => c.startsWith("config get"))).to.have.length(2);
+                    }
+                } finally {
+                    await hooks.stop();
+                }
+            });
+        });
 
         describe("pulumi up waits for the stack's lock, bounded, and a step never lands on a stack changed under it", () => {
             before(function () {
@@ -1292,7 +1349,9 @@ exit "\${FAKE_NPX_EXIT:-0}"
             it("runs after the smoke test, only in steps that move traffic, with each step's verdict handed to the next", () => {
                 expect(analyzeAt).to.equal(at((s) => s.name === "Smoke test") + 1);
                 expect(rollbackAt).to.equal(analyzeAt + 1);
-                expect(rollbackAt).to.equal(steps.length - 1);
+                // Then only Notify, which runs always(): a failed gate is said too.
+                expect(rollbackAt).to.equal(steps.length - 2);
+                expect(steps[steps.length - 1].name).to.equal("Notify");
                 const gated = Object.entries(deploy.jobs).filter(([, j]) => j.with?.analyze === true).map(([n]) => n);
                 expect(gated).to.deep.equal(["staging-switch", "prod-canary-5", "prod-canary-25", "prod-canary-50", "prod-canary-100"]);
                 for (const [name, j] of Object.entries(deploy.jobs)) {
