@@ -26,7 +26,7 @@ import { Job } from "@pulumi/kubernetes/batch/v1";
 import * as k8s from "@pulumi/kubernetes/types/input";
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";
 import { buildOf, isRunning } from "../rollout/state";
-import { RUN_AS_USER } from "./slot";
+import { CONTAINER_SECURITY, DEFAULT_RESOURCES, POD_SECURITY } from "./slot";
 
 /** What a release Job is for: the `release-job` label's value. */
 export type ReleaseJobKind = "expand" | "contract" | "pre-traffic" | "per-step";
@@ -172,8 +172,6 @@ export interface ReleaseJobArgs {
     readonly imagePullSecret?: pulumi.Input<string>;
 }
 
-/** Requests and limits of a Job's container: a slot's defaults. */
-const JOB_RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
 
 /**
  * Registers one release Job (a `batch/v1` Job, under the caller's parent), run once: no retry
@@ -240,13 +238,7 @@ export function releaseJob(name: string, args: ReleaseJobArgs, opts: pulumi.Cust
                         restartPolicy: "Never",
                         automountServiceAccountToken: false,
                         ...(args.imagePullSecret === undefined ? {} : { imagePullSecrets: [{ name: args.imagePullSecret }] }),
-                        securityContext: {
-                            runAsNonRoot: true,
-                            runAsUser: RUN_AS_USER,
-                            runAsGroup: RUN_AS_USER,
-                            fsGroup: RUN_AS_USER,
-                            seccompProfile: { type: "RuntimeDefault" },
-                        },
+                        securityContext: { ...POD_SECURITY, seccompProfile: { ...POD_SECURITY.seccompProfile } },
                         containers: [
                             {
                                 name: job.kind,
@@ -254,14 +246,9 @@ export function releaseJob(name: string, args: ReleaseJobArgs, opts: pulumi.Cust
                                 imagePullPolicy: "IfNotPresent",
                                 command: [...job.command],
                                 env,
-                                resources: { requests: { ...JOB_RESOURCES.requests }, limits: { ...JOB_RESOURCES.limits } },
-                                securityContext: {
-                                    runAsNonRoot: true,
-                                    readOnlyRootFilesystem: true,
-                                    allowPrivilegeEscalation: false,
-                                    privileged: false,
-                                    capabilities: { drop: ["ALL"] },
-                                },
+                                // A slot's default requests and limits.
+                                resources: { requests: { ...DEFAULT_RESOURCES.requests }, limits: { ...DEFAULT_RESOURCES.limits } },
+                                securityContext: { ...CONTAINER_SECURITY, capabilities: { drop: [...CONTAINER_SECURITY.capabilities.drop] } },
                                 volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                             },
                         ],

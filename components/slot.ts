@@ -87,13 +87,31 @@ export interface SlotArgs {
     readonly waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
-const DEFAULT_RESOURCES: SlotResources = {
+export const DEFAULT_RESOURCES: SlotResources = {
     requests: { cpu: "100m", memory: "128Mi" },
     limits: { cpu: "500m", memory: "256Mi" },
 };
 
 /** The user the container runs as: not root, not a user the image must define. */
 export const RUN_AS_USER = 10001;
+
+/** The pod's security context: non-root user RUN_AS_USER, the runtime's seccomp profile. The release Jobs' pods run the same. */
+export const POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    fsGroup: RUN_AS_USER,
+    seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
+/** The container's: read-only root filesystem, no privilege, no capability. The release Jobs' containers run the same. */
+export const CONTAINER_SECURITY = {
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+} as const;
 
 /**
  * One colour of the app: a Deployment, a LoadBalancer Service with its own
@@ -212,13 +230,7 @@ export class Slot extends pulumi.ComponentResource {
                         spec: {
                             automountServiceAccountToken: false,
                             ...(args.imagePullSecret === undefined ? {} : { imagePullSecrets: [{ name: args.imagePullSecret }] }),
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: RUN_AS_USER,
-                                runAsGroup: RUN_AS_USER,
-                                fsGroup: RUN_AS_USER,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: { ...POD_SECURITY, seccompProfile: { ...POD_SECURITY.seccompProfile } },
                             terminationGracePeriodSeconds: 30,
                             topologySpreadConstraints,
                             ...(affinity === undefined ? {} : { affinity }),
@@ -272,13 +284,7 @@ export class Slot extends pulumi.ComponentResource {
                                         requests: { ...resources.requests },
                                         limits: { ...resources.limits },
                                     },
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        readOnlyRootFilesystem: true,
-                                        allowPrivilegeEscalation: false,
-                                        privileged: false,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
+                                    securityContext: { ...CONTAINER_SECURITY, capabilities: { drop: [...CONTAINER_SECURITY.capabilities.drop] } },
                                     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                 },
                             ],
