@@ -20,12 +20,13 @@
  * `pulumi.com/replaceUnready`: a `pulumi up` after a failed Job replaces it (runs it again) instead of
  * waiting on the failed one forever.
  */
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Job } from "@pulumi/kubernetes/batch/v1";
 import * as k8s from "@pulumi/kubernetes/types/input";
 import { SLOT_COLOURS, SlotColour, SlotshiftConfig, otherSlot } from "../rollout/config";
-import { buildOf, isRunning } from "../rollout/state";
+// buildId (the first 10 hex digits of a SHA-256) names a Job by what it is for: a build, as the
+// rollout output's `expanded` lists it, or the contract's command and requires.
+import { buildId, buildOf, isRunning } from "../rollout/state";
 import { CONTAINER_SECURITY, DEFAULT_RESOURCES, POD_SECURITY } from "./slot";
 
 /** What a release Job is for: the `release-job` label's value. */
@@ -66,11 +67,6 @@ export interface ReleaseJobPlan {
      * rollback or a step back never waits for a hook (and does not depend on one).
      */
     readonly routerWaitsForHooks: boolean;
-}
-
-/** The first 10 hex digits of the SHA-256 of a text: what names a Job by what it is for. */
-export function shortHash(text: string): string {
-    return createHash("sha256").update(text).digest("hex").slice(0, 10);
 }
 
 /** Kubernetes' limit on a Job's name: its pods carry it as a label value (`batch.kubernetes.io/job-name`). */
@@ -119,10 +115,10 @@ export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null,
         for (const [build, slots] of byBuild) {
             // Only a build the decision says runs its expand (rollout output `expanded`): one deployed while
             // migrations were declared, never one already running when they were first declared.
-            if (expanded !== undefined && !expanded.includes(shortHash(build))) {
+            if (expanded !== undefined && !expanded.includes(buildId(build))) {
                 continue;
             }
-            add({ kind: "expand", id: `migrate-${shortHash(build)}`, slot: slots[0], version: versionOf(slots[0]), slots, weight: null, command: expand.command, timeoutMinutes: expand.timeoutMinutes });
+            add({ kind: "expand", id: `migrate-${buildId(build)}`, slot: slots[0], version: versionOf(slots[0]), slots, weight: null, command: expand.command, timeoutMinutes: expand.timeoutMinutes });
         }
     }
 
@@ -130,7 +126,7 @@ export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null,
     const hooksRun = !direct && r.weight > 0 && isRunning(cfg, candidate);
     const hooks = cfg.hooks;
     if (hooksRun && hooks !== undefined) {
-        const build = shortHash(buildOf(cfg, candidate)!);
+        const build = buildId(buildOf(cfg, candidate)!);
         const common = { slot: candidate, version: versionOf(candidate), slots: [candidate] };
         if (hooks.preTraffic !== undefined) {
             const h = hooks.preTraffic;
@@ -144,7 +140,7 @@ export function releaseJobPlan(cfg: SlotshiftConfig, raising: SlotColour | null,
 
     const contract = cfg.migrations?.contract;
     if (contract !== undefined) {
-        const id = `contract-${shortHash(JSON.stringify({ command: contract.command, requires: contract.requires }))}`;
+        const id = `contract-${buildId(JSON.stringify({ command: contract.command, requires: contract.requires }))}`;
         add({ kind: "contract", id, slot: r.live, version: versionOf(r.live), slots: colours, weight: null, command: contract.command, timeoutMinutes: contract.timeoutMinutes });
     }
 
