@@ -16,6 +16,7 @@
  */
 import { SLOT_COLOURS, SlotColour } from "../rollout/config";
 import { RolloutState } from "../rollout/state";
+import { STEP_TAKEN_SKEW_MINUTES, parseIsoTime } from "./inputs";
 
 /** What the relay sends, as received: every field untrusted. */
 export interface AlertEvent {
@@ -38,7 +39,7 @@ export interface AlertContext {
 }
 
 /** How far past now an alert's firedAt may be before its clock is not trusted. */
-export const FUTURE_SKEW_MINUTES = 5;
+export const FUTURE_SKEW_MINUTES = STEP_TAKEN_SKEW_MINUTES;
 
 /** The longest piece of an event shown in a reason. */
 const SHOWN = 40;
@@ -71,17 +72,8 @@ const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))
  * Undefined for anything else.
  */
 export function parseAlertTime(text: string): Date | undefined {
-    const m = ISO_UTC.exec(text);
-    if (!m) {
-        return undefined;
-    }
-    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-    const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
-    const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-    const d = new Date(t);
-    const same =
-        d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day && d.getUTCHours() === hour && d.getUTCMinutes() === minute && d.getUTCSeconds() === second;
-    return same && year >= 1970 ? d : undefined;
+    // Seconds required (what Azure sends); the calendar check is parseIsoTime's.
+    return ISO_UTC.test(text) ? parseIsoTime(text) : undefined;
 }
 
 /** The example every firedAt message gives. */

@@ -14,7 +14,6 @@
  */
 import * as fs from "fs";
 import type { StackOutputs } from "./engine";
-import { FUTURE_SKEW_MINUTES } from "./alertRollback";
 import { UsageError } from "./stackFile";
 import { SlotColour, otherSlot } from "../rollout/config";
 import { RolloutState, readRolloutState } from "../rollout/state";
@@ -26,7 +25,7 @@ export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 export const MAX_JSON_DEPTH = 64;
 
 /** How far after now a `rollout.stepTakenAt` may be before the file is refused: the skew of two clocks. */
-export const STEP_TAKEN_SKEW_MINUTES = FUTURE_SKEW_MINUTES;
+export const STEP_TAKEN_SKEW_MINUTES = 5;
 
 /** The example a `--now` refusal gives. */
 export const NOW_EXAMPLE = "2026-11-26T14:00:00Z";
